@@ -1,0 +1,281 @@
+//! The command line. Exit codes are part of the interface (README "Exit codes").
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::compile::{self, Compilation, NothingDeployed};
+use crate::diag::render::{MessageFormat, render};
+use crate::diag::{Code, Severity};
+use crate::output::{self, Current, DeployedOut, Plan};
+use crate::source::LoadError;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_SPEC_ERRORS: u8 = 1;
+pub const EXIT_USAGE_OR_IO: u8 = 2;
+pub const EXIT_DRIFT: u8 = 3;
+
+#[derive(Parser, Debug)]
+#[command(name = "zkc", version, about = "Compile KDL specs into production-grade ZooKeeper manifests for Kubernetes GitOps")]
+pub struct Cli {
+    /// How diagnostics are printed.
+    #[arg(long, value_enum, default_value = "human", global = true)]
+    message_format: MessageFormat,
+    /// When to use colours (also honours NO_COLOR).
+    #[arg(long, value_enum, default_value = "auto", global = true)]
+    color: Color,
+    /// Treat warnings as errors.
+    #[arg(long, global = true)]
+    deny_warnings: bool,
+    /// Print only diagnostics and errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(clap::Args, Debug)]
+struct Paths {
+    /// The specs directory.
+    #[arg(default_value = "specs")]
+    specs: PathBuf,
+    /// The output directory [default: `out` next to the specs directory].
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+impl Paths {
+    fn out(&self) -> PathBuf {
+        self.out.clone().unwrap_or_else(|| {
+            match self.specs.parent().filter(|p| !p.as_os_str().is_empty()) {
+                Some(parent) => parent.join("out"),
+                None => PathBuf::from("out"),
+            }
+        })
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Compile every environment and write the output tree (only files whose bytes change).
+    Build(Paths),
+    /// Compile in memory and compare with the output tree; exit 3 when it is stale.
+    Check(Paths),
+    /// Show, as a unified diff, what `build` would change.
+    Diff(Paths),
+    /// Explain a diagnostic code (`ZK0020`), or show a resolved ensemble (`ENV/ENSEMBLE`) with
+    /// the origin of every value.
+    Explain {
+        target: String,
+        #[arg(default_value = "specs")]
+        specs: PathBuf,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE_OR_IO } else { EXIT_OK });
+        }
+    };
+    ExitCode::from(run(&cli))
+}
+
+struct Ui {
+    format: MessageFormat,
+    color: bool,
+    deny_warnings: bool,
+    quiet: bool,
+}
+
+impl Ui {
+    fn new(cli: &Cli) -> Ui {
+        let color = match cli.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal(),
+        };
+        Ui { format: cli.message_format, color, deny_warnings: cli.deny_warnings, quiet: cli.quiet }
+    }
+
+    /// Prints the diagnostics; returns whether the run must fail.
+    fn report(&self, c: &Compilation) -> bool {
+        let mut stdout = std::io::stdout().lock();
+        let mut stderr = std::io::stderr().lock();
+        for d in &c.diagnostics {
+            let text = render(d, &c.sources, self.format, self.color);
+            let _ = match self.format {
+                MessageFormat::Human => stderr.write_all(text.as_bytes()),
+                _ => stdout.write_all(text.as_bytes()),
+            };
+        }
+        let errors = c.diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
+        let warnings = c.diagnostics.len() - errors;
+        if self.format == MessageFormat::Human && (errors > 0 || warnings > 0) {
+            let _ = writeln!(stderr, "zkc: {errors} error(s), {warnings} warning(s)");
+        }
+        errors > 0 || (self.deny_warnings && warnings > 0)
+    }
+
+    fn info(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+}
+
+fn run(cli: &Cli) -> u8 {
+    let ui = Ui::new(cli);
+    match &cli.command {
+        Command::Build(paths) => build(&ui, paths),
+        Command::Check(paths) => check(&ui, paths),
+        Command::Diff(paths) => diff(&ui, paths),
+        Command::Explain { target, specs } => explain(&ui, target, specs),
+    }
+}
+
+fn fail(message: impl std::fmt::Display) -> u8 {
+    eprintln!("zkc: error: {message}");
+    EXIT_USAGE_OR_IO
+}
+
+/// Compiles against the current output tree; `Err` is the exit code.
+fn compile_against(ui: &Ui, paths: &Paths) -> Result<(Compilation, Current, PathBuf), u8> {
+    let out = paths.out();
+    let current = Current::read(&out).map_err(fail)?;
+    let compilation = compile::compile_dir(&paths.specs, &DeployedOut(&current)).map_err(|e: LoadError| fail(e))?;
+    if ui.report(&compilation) {
+        return Err(EXIT_SPEC_ERRORS);
+    }
+    Ok((compilation, current, out))
+}
+
+fn planned(ui: &Ui, paths: &Paths) -> Result<(Compilation, Current, PathBuf, Plan), u8> {
+    let (compilation, current, out) = compile_against(ui, paths)?;
+    let tree = compilation.tree.as_ref().expect("no errors, so a tree");
+    match output::plan(&out, tree, &current) {
+        Ok(plan) => Ok((compilation, current, out, plan)),
+        Err(errors) => {
+            for e in errors {
+                eprintln!("zkc: error: {e}");
+            }
+            eprintln!("zkc: nothing was written; move those files out of the output directory or delete them");
+            Err(EXIT_USAGE_OR_IO)
+        }
+    }
+}
+
+fn build(ui: &Ui, paths: &Paths) -> u8 {
+    let started = Instant::now();
+    let (compilation, _, out, plan) = match planned(ui, paths) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let tree = compilation.tree.as_ref().expect("no errors, so a tree");
+    if let Err(e) = output::apply(&out, tree, &plan) {
+        return fail(e);
+    }
+    let ensembles: usize = compilation.environments.iter().map(|e| e.ensembles.len()).sum();
+    ui.info(&format!(
+        "zkc: built {} environment(s), {ensembles} ensemble(s) into {}: {} written, {} unchanged, {} removed in {} ms",
+        compilation.environments.len(),
+        out.display(),
+        plan.create.len() + plan.update.len(),
+        plan.unchanged,
+        plan.remove.len(),
+        started.elapsed().as_millis()
+    ));
+    EXIT_OK
+}
+
+fn check(ui: &Ui, paths: &Paths) -> u8 {
+    let (_, _, out, plan) = match planned(ui, paths) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    if plan.is_empty() {
+        ui.info(&format!("zkc: {} is up to date ({} files)", out.display(), plan.unchanged));
+        return EXIT_OK;
+    }
+    let lines = [("missing", &plan.create), ("stale", &plan.update), ("extra", &plan.remove)];
+    for (what, files) in lines {
+        for f in files {
+            let path = out.join(f);
+            match ui.format {
+                MessageFormat::Github => println!("::error file={},title=zkc: {what} output::run `zkc build` and commit the result", path.display()),
+                MessageFormat::Json => println!("{}", serde_json::json!({ "drift": what, "file": path.display().to_string() })),
+                MessageFormat::Human => println!("{what}: {}", path.display()),
+            }
+        }
+    }
+    eprintln!(
+        "zkc: {} is out of date: {} missing, {} stale, {} extra; run `zkc build` and commit the result",
+        out.display(),
+        plan.create.len(),
+        plan.update.len(),
+        plan.remove.len()
+    );
+    EXIT_DRIFT
+}
+
+fn diff(ui: &Ui, paths: &Paths) -> u8 {
+    let (compilation, current, out, plan) = match planned(ui, paths) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let tree = compilation.tree.as_ref().expect("no errors, so a tree");
+    let mut stdout = std::io::stdout().lock();
+    let mut files: Vec<&String> = plan.create.iter().chain(&plan.update).chain(&plan.remove).collect();
+    files.sort();
+    for rel in files {
+        let old = output::generated_text(&current, rel).unwrap_or("");
+        let new = tree.get(rel).map(String::as_str).unwrap_or("");
+        let path = out.join(rel).display().to_string();
+        let text = similar::TextDiff::from_lines(old, new);
+        let (a, b) = (if old.is_empty() { "/dev/null".to_owned() } else { format!("a/{path}") }, if new.is_empty() { "/dev/null".to_owned() } else { format!("b/{path}") });
+        let _ = write!(stdout, "{}", text.unified_diff().context_radius(3).header(&a, &b));
+    }
+    if plan.is_empty() {
+        ui.info("zkc: no changes");
+    }
+    EXIT_OK
+}
+
+fn explain(ui: &Ui, target: &str, specs: &Path) -> u8 {
+    if let Some(code) = Code::parse(target) {
+        print!("{}", crate::explain::code(code));
+        return EXIT_OK;
+    }
+    let Some((env_name, ensemble_name)) = target.split_once('/') else {
+        return fail(format!("`{target}` is neither a diagnostic code (ZK0020) nor ENVIRONMENT/ENSEMBLE"));
+    };
+    let compilation = match compile::compile_dir(specs, &NothingDeployed) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    if ui.report(&compilation) {
+        return EXIT_SPEC_ERRORS;
+    }
+    let Some(env) = compilation.environments.iter().find(|e| e.name == env_name) else {
+        let names: Vec<&str> = compilation.environments.iter().map(|e| e.name.as_str()).collect();
+        return fail(format!("no environment `{env_name}`; {}", crate::diag::unknown_name_help(env_name, &names)));
+    };
+    let Some(e) = env.ensembles.iter().find(|e| e.name == ensemble_name) else {
+        let names: Vec<&str> = env.ensembles.iter().map(|e| e.name.as_str()).collect();
+        return fail(format!("no ensemble `{ensemble_name}` in `{env_name}`; {}", crate::diag::unknown_name_help(ensemble_name, &names)));
+    };
+    print!("{}", crate::explain::ensemble(&compilation.sources, env, e));
+    EXIT_OK
+}

@@ -1,0 +1,348 @@
+// The diagnostic catalogue: code, severity, title and long explanation of every diagnostic.
+// `docs/diagnostics.md` and `zkc explain CODE` are generated from this table.
+codes! {
+    Syntax = "ZK0001", Error, "the file is not valid KDL",
+"The spec file could not be parsed as a KDL v2 document, so nothing in it was read.
+
+Example:
+    ensemble \"zk\" { servers 3
+
+Fix: close every `{` with `}`, quote strings that contain spaces or start with a digit, and
+write booleans as `#true` / `#false` (KDL v2).";
+
+    UnknownNode = "ZK0002", Error, "unknown setting",
+"A node name is not a setting zkc knows in this place. zkc refuses unknown settings instead of
+ignoring them, because a misspelt setting silently falls back to its default.
+
+Example:
+    ensemble \"zk\" { sever 5 }
+
+Fix: use one of the names listed in the help (`servers` here). `docs/spec-reference.md` lists
+every setting and where it is valid.";
+
+    UnknownProperty = "ZK0003", Error, "unknown property",
+"A `name=value` property is not one this setting takes.
+
+Example:
+    resources cpu=\"500m\" mem=\"1Gi\"
+
+Fix: use one of the properties listed in the help (`memory` here).";
+
+    WrongType = "ZK0004", Error, "value of the wrong type",
+"The value has the wrong type for this setting: a string where a number is expected, a number
+where a string is expected, and so on.
+
+Example:
+    servers \"three\"
+
+Fix: write the value as the type the help names (`servers 3`).";
+
+    WrongArity = "ZK0005", Error, "wrong number of values",
+"The setting takes a different number of arguments, or a block where none is allowed.
+
+Example:
+    servers 3 5
+
+Fix: give exactly the values the help describes (`servers 5`).";
+
+    OutOfRange = "ZK0006", Error, "value out of range",
+"A number is outside the range zkc accepts for this setting.
+
+Example:
+    servers 300
+
+Fix: choose a value inside the range given in the help. ZooKeeper server ids (myid) are
+1..255, so an ensemble has at most 255 servers.";
+
+    BadChoice = "ZK0007", Error, "not one of the allowed values",
+"The setting takes one of a fixed set of values.
+
+Example:
+    peer-discovery \"dns\"
+
+Fix: use one of the listed values (`headless` or `per-server-services`).";
+
+    MissingValue = "ZK0008", Error, "required value missing",
+"A node needs a value that was not given, such as the name of an environment or ensemble.
+
+Example:
+    ensemble { servers 3 }
+
+Fix: give the value: `ensemble \"zookeeper\" { servers 3 }`.";
+
+    ImportMissing = "ZK0010", Error, "imported file does not exist",
+"An `import` names a file that is not among the spec files.
+
+Example:
+    import \"lib/bse.kdl\"
+
+Fix: import a path relative to the specs directory that exists (`lib/base.kdl`).";
+
+    ImportCycle = "ZK0011", Error, "import cycle",
+"Libraries import each other in a cycle, so there is no order in which to read them.
+
+Example:
+    // a.kdl
+    import \"b.kdl\"
+    // b.kdl
+    import \"a.kdl\"
+
+Fix: move what both need into a third library that both import.";
+
+    ImportEscapes = "ZK0012", Error, "import outside the specs directory",
+"An import path is absolute or climbs out of the specs directory with `..`. Specs must be
+self-contained so the same tree builds the same output on every machine.
+
+Example:
+    import \"../../etc/zk.kdl\"
+
+Fix: copy the library into the specs directory and import it by its relative path.";
+
+    ImportNotLibrary = "ZK0013", Error, "imported file is not a library",
+"An imported file declares an environment. Only libraries (files without `environment`) can be
+imported, otherwise one environment would silently contain another.
+
+Example:
+    import \"staging.kdl\"
+
+Fix: move the shared settings of `staging.kdl` into a library such as `lib/base.kdl` and import
+that from both environments.";
+
+    UnknownTemplate = "ZK0014", Error, "unknown template",
+"An ensemble or template `extends` a template that is not defined in its file or its imports.
+
+Example:
+    ensemble \"zk\" extends=\"smal\"
+
+Fix: extend a template that exists (`small`), or import the library that defines it.";
+
+    TemplateCycle = "ZK0015", Error, "template extends itself",
+"A chain of `extends` comes back to where it started.
+
+Example:
+    template \"a\" extends=\"b\"
+    template \"b\" extends=\"a\"
+
+Fix: break the chain: one of the templates must not extend the other.";
+
+    DuplicateDefinition = "ZK0016", Error, "defined twice",
+"An environment, template or ensemble name is defined twice where names must be unique.
+
+Example:
+    template \"small\" { servers 1 }
+    template \"small\" { servers 3 }
+
+Fix: rename or remove one of the two definitions.";
+
+    Conflict = "ZK0020", Error, "conflicting definitions",
+"Two definitions of the same setting in the same layer disagree, for example two imported
+libraries that both set `image`. Neither can win without an arbitrary rule, so zkc asks you to
+decide (as NixOS does for conflicting option definitions).
+
+Example:
+    // lib/a.kdl
+    defaults { image \"zookeeper:3.9.3\" }
+    // lib/b.kdl
+    defaults { image \"zookeeper:3.8.4\" }
+
+Fix: remove one of the definitions, or set the value in a higher layer (the environment's
+`defaults`, a template or the ensemble) where it overrides both.";
+
+    FinalOverride = "ZK0021", Error, "overrides a final value",
+"A library marked a value `(final)`, which pins it for every environment that imports it
+(a policy), and a higher layer sets a different value.
+
+Example:
+    // lib/policy.kdl
+    defaults { spread (final)\"required\" }
+    // staging.kdl
+    ensemble \"zk\" { spread \"preferred\" }
+
+Fix: keep the pinned value, or change the policy library if the policy itself is wrong.";
+
+    InvalidName = "ZK0030", Error, "invalid Kubernetes name",
+"Names become Kubernetes object names and DNS labels: lower-case letters, digits and `-`,
+starting with a letter, ending with a letter or digit, short enough that every derived name
+(`<ensemble>-headless`, pod `<ensemble>-255`, the StatefulSet revision label) stays within
+Kubernetes' 63-character limit.
+
+Example:
+    ensemble \"ZooKeeper_Main\"
+
+Fix: use a DNS-1035 label such as `zookeeper-main`.";
+
+    DuplicateEnsemble = "ZK0031", Error, "two ensembles with one name in a namespace",
+"Two ensembles of one namespace have the same name, so their objects would overwrite each other.
+
+Example:
+    ensemble \"zookeeper\"
+    ensemble \"zookeeper\" extends=\"small\"
+
+Fix: give each ensemble its own name.";
+
+    NamespaceClash = "ZK0032", Error, "two environments target one namespace",
+"Two environments write to the same namespace. Each namespace gets one output directory owned
+by one environment; two would overwrite each other's files and fight in Argo CD or Flux.
+
+Example:
+    environment \"staging\" { namespace \"shared\" }
+    environment \"qa\" { namespace \"shared\" }
+
+Fix: give each environment its own namespace, or put both ensembles into one environment.";
+
+    PortClash = "ZK0033", Error, "two ports share a number",
+"Two of the ensemble's ports (client, quorum, election, admin, metrics) have the same number,
+so the server would fail to bind one of them.
+
+Example:
+    ports client=2181 admin=2181
+
+Fix: give every port its own number.";
+
+    HeapTooLarge = "ZK0034", Error, "JVM heap not below the memory limit",
+"The JVM heap must leave room below the container's memory limit for metaspace, thread stacks,
+direct buffers and the page cache ZooKeeper's transaction log depends on; at or above the
+limit the kernel OOM-kills the server under load.
+
+Example:
+    resources memory=\"1Gi\"
+    heap \"1Gi\"
+
+Fix: lower `heap` (zkc's default is three quarters of the memory limit) or raise the limit.";
+
+    RequestAboveLimit = "ZK0035", Error, "resource request above its limit",
+"A request (cpu or memory) is larger than its limit; Kubernetes rejects such a pod.
+
+Example:
+    resources memory=\"2Gi\" memory-limit=\"1Gi\"
+
+Fix: make the limit at least as large as the request.";
+
+    BadQuantity = "ZK0036", Error, "not a Kubernetes quantity",
+"The value is not a valid Kubernetes resource quantity.
+
+Example:
+    storage \"10 GB\"
+
+Fix: use a number with an optional suffix: `500m`, `2`, `512Mi`, `10Gi`, `1G`.";
+
+    BadImage = "ZK0037", Error, "invalid image reference",
+"The image reference cannot be pulled as written.
+
+Example:
+    image \"zookeeper 3.9\"
+
+Fix: write `[registry/]repository[:tag][@sha256:digest]`, e.g.
+`docker.io/library/zookeeper:3.9.3`.";
+
+    LatestTag = "ZK0038", Warning, "image without a pinned version",
+"The image has no tag or the tag `latest`: every node may run a different ZooKeeper version and
+a rescheduled pod can start a newer release than its peers.
+
+Example:
+    image \"zookeeper:latest\"
+
+Fix: pin a version (`zookeeper:3.9.3`) or a digest.";
+
+    OwnedZooCfgKey = "ZK0039", Error, "zoo.cfg key owned by zkc",
+"`zoo-cfg set` may not set keys that zkc derives from other settings (`server.N`, `dataDir`,
+`clientPort`, …): the StatefulSet, Services and probes depend on them, and a hand-set value
+would silently disagree.
+
+Example:
+    zoo-cfg { set \"clientPort\" \"2182\" }
+
+Fix: use the typed setting named in the help (`ports client=2182`).";
+
+    LimitRange = "ZK0040", Error, "initLimit/syncLimit out of range",
+"`init-limit` and `sync-limit` are counted in ticks. `sync-limit` must be at least 1 and not
+above `init-limit`: followers get `init-limit` ticks to catch up with the leader and
+`sync-limit` ticks to stay in sync.
+
+Example:
+    zoo-cfg { init-limit 2; sync-limit 10 }
+
+Fix: keep 1 <= sync-limit <= init-limit (defaults: 10 and 5).";
+
+    EvenServers = "ZK0041", Warning, "even number of servers",
+"A quorum is a strict majority: 4 servers tolerate one failure, as 3 do, but need more
+servers to agree on every write.
+
+Example:
+    servers 4
+
+Fix: use an odd number (3 or 5).";
+
+    SingleServer = "ZK0042", Warning, "a single server has no fault tolerance",
+"With one server, any restart (node drain, upgrade, crash) makes the ensemble unavailable.
+
+Example:
+    servers 1
+
+Fix: use 3 servers for production; 1 is fine for a throw-away development namespace.";
+
+    SpreadImpossible = "ZK0043", Error, "required anti-affinity cannot be satisfied",
+"Servers must run on distinct nodes (`spread \"required\"`), but the spec pins them to a single
+node (`node-selector` on `kubernetes.io/hostname`), or declares fewer nodes than servers, so
+all but one server would stay Pending.
+
+Example:
+    spread \"required\"
+    node-selector \"kubernetes.io/hostname\"=\"node-1\"
+
+Fix: use `spread \"preferred\"`, or drop the node pin.";
+
+    OrderedReadyDeadlock = "ZK0044", Error, "OrderedReady pod management cannot form a quorum",
+"With `pod-management \"OrderedReady\"` the StatefulSet starts server 2 only after server 1 is
+Ready, but a server is Ready only once it is part of a quorum, which needs server 2: the
+ensemble never starts.
+
+Example:
+    servers 3
+    pod-management \"OrderedReady\"
+
+Fix: keep the default `Parallel`.";
+
+    DisruptionBreaksQuorum = "ZK0045", Error, "disruption budget allows losing the quorum",
+"The PodDisruptionBudget lets more servers be evicted at once than the ensemble can lose while
+keeping a majority, so a node drain can take ZooKeeper down.
+
+Example:
+    servers 3
+    disruption max-unavailable=2
+
+Fix: allow at most (servers - 1) / 2 voluntary disruptions (1 for 3 servers, 2 for 5).";
+
+    ServerCountChange = "ZK0046", Error, "server count of a deployed ensemble changed",
+"The spec changes the number of servers of an ensemble that already has output in `out/`.
+ZooKeeper's static configuration lists every server; rolling a new list through a running
+ensemble makes old and new servers disagree about the quorum size, and for a moment two
+majorities can exist.
+
+Example:
+    servers 5   // out/ has 3
+
+Fix: follow the safe procedure (add servers one at a time, each time rolling every server with
+the new list, or stop writes during the change), then acknowledge it in the spec:
+`servers 5 acknowledge-resize=#true`. Remove the acknowledgement after the change is applied.";
+
+    ProbeWordsMissing = "ZK0047", Error, "four-letter words needed by the probes are not allowed",
+"The readiness probe asks each server `srvr` (is it serving in a quorum?) and the liveness probe
+asks `ruok`. If `four-letter-words` leaves either out, ZooKeeper refuses the command, every
+probe fails and Kubernetes restarts healthy servers forever.
+
+Example:
+    zoo-cfg { four-letter-words \"mntr\" }
+
+Fix: keep `ruok` and `srvr` in the list: `four-letter-words \"ruok\" \"srvr\" \"mntr\"`.";
+
+    NotAnEnvironmentItem = "ZK0050", Error, "setting not valid at this level",
+"The node is a valid zkc node but not in this place, for example `ensemble` at the top level of a
+library, or `defaults` inside an ensemble.
+
+Example:
+    // lib/base.kdl
+    ensemble \"zk\" { servers 3 }
+
+Fix: move it where the help says it belongs.";
+}

@@ -1,0 +1,37 @@
+//! Names of everything zkc creates for an ensemble, derived in one place.
+
+use std::collections::BTreeMap;
+
+use crate::model::{Ensemble, Environment};
+
+pub fn headless_service(e: &Ensemble) -> String {
+    format!("{}-headless", e.name)
+}
+
+pub fn config_map(e: &Ensemble) -> String {
+    format!("{}-config", e.name)
+}
+
+pub fn pod(e: &Ensemble, id: i64) -> String {
+    format!("{}-{id}", e.name)
+}
+
+/// The DNS name server `id` is reached at by its peers. `.svc` without the cluster domain
+/// resolves through the pod's DNS search path, so the output does not depend on the cluster's
+/// domain (`cluster.local` is only the default).
+pub fn peer_host(env: &Environment, e: &Ensemble, id: i64) -> String {
+    let ns = &env.namespace.value;
+    if e.per_server_services.value {
+        format!("{}.{ns}.svc", pod(e, id))
+    } else {
+        format!("{}.{}.{ns}.svc", pod(e, id), headless_service(e))
+    }
+}
+
+/// Labels that select the ensemble's pods.
+pub fn selector(e: &Ensemble) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".to_owned(), "zookeeper".to_owned()),
+        ("app.kubernetes.io/instance".to_owned(), e.name.clone()),
+    ])
+}

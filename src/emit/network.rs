@@ -1,0 +1,130 @@
+//! Services and the NetworkPolicy.
+
+use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::workload::selector;
+use super::{meta, names};
+use crate::model::{Ensemble, Environment};
+
+/// The Service clients use; it only routes to Ready servers, i.e. servers in a quorum.
+pub fn client_service(env: &Environment, e: &Ensemble) -> Service {
+    Service {
+        metadata: meta(env, e, e.client_service_name.value.clone()),
+        spec: Some(ServiceSpec {
+            type_: Some(e.client_service_type.value.clone()),
+            selector: Some(names::selector(e)),
+            ports: Some(vec![service_port("client", e.ports.client.value)]),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    }
+}
+
+/// Services the servers find each other through. Peers must resolve each other before any of
+/// them is Ready (a quorum needs them all talking first), hence `publishNotReadyAddresses`:
+/// the origin's "DNS records appear only after the pod is ready" problem.
+pub fn peer_services(env: &Environment, e: &Ensemble) -> Vec<Service> {
+    let ports = vec![
+        service_port("client", e.ports.client.value),
+        service_port("quorum", e.ports.quorum.value),
+        service_port("election", e.ports.election.value),
+    ];
+    if !e.per_server_services.value {
+        return vec![Service {
+            metadata: meta(env, e, names::headless_service(e)),
+            spec: Some(ServiceSpec {
+                cluster_ip: Some("None".into()),
+                publish_not_ready_addresses: Some(true),
+                selector: Some(names::selector(e)),
+                ports: Some(ports),
+                ..ServiceSpec::default()
+            }),
+            ..Service::default()
+        }];
+    }
+    (1..=e.servers.value)
+        .map(|id| {
+            let mut selector = names::selector(e);
+            selector.insert("statefulset.kubernetes.io/pod-name".into(), names::pod(e, id));
+            Service {
+                metadata: meta(env, e, names::pod(e, id)),
+                spec: Some(ServiceSpec {
+                    publish_not_ready_addresses: Some(true),
+                    selector: Some(selector),
+                    ports: Some(ports.clone()),
+                    ..ServiceSpec::default()
+                }),
+                ..Service::default()
+            }
+        })
+        .collect()
+}
+
+fn service_port(name: &str, number: i64) -> ServicePort {
+    ServicePort {
+        name: Some(name.into()),
+        port: number as i32,
+        target_port: Some(IntOrString::String(name.into())),
+        protocol: Some("TCP".into()),
+        ..ServicePort::default()
+    }
+}
+
+/// Ingress only: quorum, election and admin ports from the ensemble's own pods; the client
+/// (and metrics) port from the namespace, or the pods and namespaces the spec allows. This is
+/// the origin's namespace isolation, enforced by the network instead of by convention.
+pub fn network_policy(env: &Environment, e: &Ensemble) -> NetworkPolicy {
+    let own_pods = NetworkPolicyPeer { pod_selector: Some(selector(e)), ..NetworkPolicyPeer::default() };
+    let np = &e.network_policy;
+    let namespace_pods = NetworkPolicyPeer {
+        pod_selector: Some(LabelSelector {
+            match_labels: (!np.allow_pods.is_empty()).then(|| np.allow_pods.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect()),
+            ..LabelSelector::default()
+        }),
+        ..NetworkPolicyPeer::default()
+    };
+    let mut client_peers = vec![own_pods.clone(), namespace_pods];
+    if !np.allow_namespaces.value.is_empty() {
+        client_peers.push(NetworkPolicyPeer {
+            namespace_selector: Some(LabelSelector {
+                match_expressions: Some(vec![LabelSelectorRequirement {
+                    // Set by the API server on every namespace since Kubernetes 1.22.
+                    key: "kubernetes.io/metadata.name".into(),
+                    operator: "In".into(),
+                    values: Some(np.allow_namespaces.value.clone()),
+                }]),
+                ..LabelSelector::default()
+            }),
+            ..NetworkPolicyPeer::default()
+        });
+    }
+    let mut client_ports = vec![policy_port(e.ports.client.value)];
+    if e.metrics.value {
+        client_ports.push(policy_port(e.ports.metrics.value));
+    }
+    NetworkPolicy {
+        metadata: meta(env, e, e.name.clone()),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(selector(e)),
+            policy_types: Some(vec!["Ingress".into()]),
+            ingress: Some(vec![
+                NetworkPolicyIngressRule {
+                    from: Some(vec![own_pods]),
+                    ports: Some(vec![policy_port(e.ports.quorum.value), policy_port(e.ports.election.value), policy_port(e.ports.admin.value)]),
+                },
+                NetworkPolicyIngressRule { from: Some(client_peers), ports: Some(client_ports) },
+            ]),
+            ..NetworkPolicySpec::default()
+        }),
+        ..NetworkPolicy::default()
+    }
+}
+
+fn policy_port(number: i64) -> NetworkPolicyPort {
+    NetworkPolicyPort { port: Some(IntOrString::Int(number as i32)), protocol: Some("TCP".into()), ..NetworkPolicyPort::default() }
+}

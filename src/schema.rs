@@ -1,0 +1,538 @@
+//! The spec language's settings: one table that says, for every setting, its shape, value type,
+//! built-in default and documentation. The resolver parses with it, the model reads built-in
+//! defaults from it, "did you mean" suggests from it and `docs/spec-reference.md` is generated
+//! from it, so the four can never disagree.
+
+/// The type of a single value.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Int { min: i64, max: i64 },
+    Str,
+    Bool,
+    /// One of a fixed set of strings.
+    Choice(&'static [&'static str]),
+    /// A Kubernetes resource quantity (`500m`, `1Gi`).
+    Quantity,
+}
+
+/// How a setting is written and how it merges across layers.
+#[derive(Debug, Clone, Copy)]
+pub enum Shape {
+    /// `node VALUE`.
+    Value(Kind),
+    /// `node [VALUE] prop=VALUE …`: the argument and every property are separate leaves, so a
+    /// higher layer can override `memory` and keep `cpu`.
+    Props { arg: Option<(&'static str, Kind)>, props: &'static [Prop] },
+    /// `node VALUE VALUE …`: a list, replaced as a whole by a higher layer.
+    List(Kind),
+    /// `node "key"="value" …`: a string map, merged key by key across layers.
+    Map,
+    /// `node { … }`: nested settings.
+    Block(&'static [Setting]),
+    /// `node { item prop=… ; item prop=… }`: a list of records, replaced as a whole.
+    Records { item: &'static str, props: &'static [Prop] },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Default {
+    /// Not set unless the spec sets it.
+    Unset,
+    Int(i64),
+    Str(&'static str),
+    Bool(bool),
+    List(&'static [&'static str]),
+    /// Computed from other settings; the text says how.
+    Derived(&'static str),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Prop {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub default: Default,
+    pub doc: &'static str,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    pub name: &'static str,
+    pub shape: Shape,
+    pub default: Default,
+    pub doc: &'static str,
+    pub example: &'static str,
+}
+
+const fn int(min: i64, max: i64) -> Kind {
+    Kind::Int { min, max }
+}
+
+const PORT: Kind = int(1, 65535);
+const SPREAD: Kind = Kind::Choice(&["required", "preferred", "none"]);
+
+const fn prop(name: &'static str, kind: Kind, default: Default, doc: &'static str) -> Prop {
+    Prop { name, kind, default, doc }
+}
+
+pub const ENSEMBLE_SETTINGS: &[Setting] = &[
+    Setting {
+        name: "servers",
+        shape: Shape::Props {
+            arg: Some(("servers", int(1, 255))),
+            props: &[prop(
+                "acknowledge-resize",
+                Kind::Bool,
+                Default::Bool(false),
+                "acknowledge that the server count differs from the one in `out/` (see ZK0046)",
+            )],
+        },
+        default: Default::Int(3),
+        doc: "number of ZooKeeper servers; each gets the id (myid) of its pod index, 1..N",
+        example: "servers 5",
+    },
+    Setting {
+        name: "image",
+        shape: Shape::Props {
+            arg: Some(("image", Kind::Str)),
+            props: &[prop(
+                "pull-policy",
+                Kind::Choice(&["IfNotPresent", "Always", "Never"]),
+                Default::Str("IfNotPresent"),
+                "when the kubelet pulls the image",
+            )],
+        },
+        default: Default::Str("docker.io/library/zookeeper:3.9.3"),
+        doc: "the official `zookeeper` image or one built like it (user 1000, /conf, /data, /datalog)",
+        example: "image \"docker.io/library/zookeeper:3.9.3\" pull-policy=\"IfNotPresent\"",
+    },
+    Setting {
+        name: "image-pull-secrets",
+        shape: Shape::List(Kind::Str),
+        default: Default::List(&[]),
+        doc: "names of Secrets used to pull the image",
+        example: "image-pull-secrets \"registry-credentials\"",
+    },
+    Setting {
+        name: "resources",
+        shape: Shape::Props {
+            arg: None,
+            props: &[
+                prop("cpu", Kind::Quantity, Default::Str("500m"), "CPU request"),
+                prop("memory", Kind::Quantity, Default::Str("1Gi"), "memory request"),
+                prop("cpu-limit", Kind::Quantity, Default::Derived("the CPU request"), "CPU limit"),
+                prop("memory-limit", Kind::Quantity, Default::Derived("the memory request"), "memory limit"),
+            ],
+        },
+        default: Default::Unset,
+        doc: "container requests and limits; limits default to the requests (Guaranteed QoS)",
+        example: "resources cpu=\"1\" memory=\"2Gi\"",
+    },
+    Setting {
+        name: "heap",
+        shape: Shape::Value(Kind::Quantity),
+        default: Default::Derived("three quarters of the memory limit"),
+        doc: "JVM maximum heap (-Xmx, through the image's ZK_SERVER_HEAP); must be below the memory limit",
+        example: "heap \"1536Mi\"",
+    },
+    Setting {
+        name: "storage",
+        shape: Shape::Props {
+            arg: Some(("size", Kind::Quantity)),
+            props: &[prop("class", Kind::Str, Default::Unset, "StorageClass name; the cluster default when unset")],
+        },
+        default: Default::Str("10Gi"),
+        doc: "the data volume (snapshots, and the transaction log unless `datalog` is set)",
+        example: "storage \"20Gi\" class=\"fast-ssd\"",
+    },
+    Setting {
+        name: "datalog",
+        shape: Shape::Props {
+            arg: Some(("size", Kind::Quantity)),
+            props: &[prop("class", Kind::Str, Default::Unset, "StorageClass name; the cluster default when unset")],
+        },
+        default: Default::Unset,
+        doc: "a separate volume for the transaction log (dataLogDir), as the admin guide recommends for write-heavy ensembles",
+        example: "datalog \"5Gi\" class=\"fast-ssd\"",
+    },
+    Setting {
+        name: "retain-storage",
+        shape: Shape::Value(Kind::Bool),
+        default: Default::Bool(true),
+        doc: "keep the volumes when the StatefulSet is deleted or scaled down (persistentVolumeClaimRetentionPolicy)",
+        example: "retain-storage #false",
+    },
+    Setting {
+        name: "ports",
+        shape: Shape::Props {
+            arg: None,
+            props: &[
+                prop("client", PORT, Default::Int(2181), "client connections"),
+                prop("quorum", PORT, Default::Int(2888), "followers to the leader"),
+                prop("election", PORT, Default::Int(3888), "leader election"),
+                prop("admin", PORT, Default::Int(8080), "the AdminServer (HTTP)"),
+                prop("metrics", PORT, Default::Int(7000), "the Prometheus metrics provider, when `metrics` is on"),
+            ],
+        },
+        default: Default::Unset,
+        doc: "container ports",
+        example: "ports client=2181 admin=8081",
+    },
+    Setting {
+        name: "peer-discovery",
+        shape: Shape::Value(Kind::Choice(&["headless", "per-server-services"])),
+        default: Default::Str("headless"),
+        doc: "how servers find each other: one headless Service publishing not-ready addresses, or one Service per server (the original layout)",
+        example: "peer-discovery \"per-server-services\"",
+    },
+    Setting {
+        name: "client-service",
+        shape: Shape::Props {
+            arg: Some(("type", Kind::Choice(&["ClusterIP", "NodePort", "LoadBalancer"]))),
+            props: &[prop("name", Kind::Str, Default::Derived("the ensemble name"), "Service name clients connect to")],
+        },
+        default: Default::Str("ClusterIP"),
+        doc: "the Service that balances clients over all ready servers",
+        example: "client-service \"LoadBalancer\" name=\"zk-client\"",
+    },
+    Setting {
+        name: "spread",
+        shape: Shape::Props {
+            arg: Some(("spread", SPREAD)),
+            props: &[prop("topology-key", Kind::Str, Default::Str("kubernetes.io/hostname"), "node label that must differ between servers")],
+        },
+        default: Default::Str("required"),
+        doc: "pod anti-affinity between servers: required (never two on one node), preferred, or none",
+        example: "spread \"preferred\"",
+    },
+    Setting {
+        name: "zone-spread",
+        shape: Shape::Props {
+            arg: Some(("zone-spread", SPREAD)),
+            props: &[
+                prop("topology-key", Kind::Str, Default::Str("topology.kubernetes.io/zone"), "node label of the failure domain"),
+                prop("max-skew", int(1, 255), Default::Int(1), "largest allowed difference of servers between zones"),
+            ],
+        },
+        default: Default::Str("preferred"),
+        doc: "topology spread constraint over zones: required (DoNotSchedule), preferred (ScheduleAnyway) or none",
+        example: "zone-spread \"required\" max-skew=1",
+    },
+    Setting {
+        name: "disruption",
+        shape: Shape::Props {
+            arg: None,
+            props: &[prop("max-unavailable", int(1, 127), Default::Int(1), "servers that may be evicted at once")],
+        },
+        default: Default::Unset,
+        doc: "the PodDisruptionBudget",
+        example: "disruption max-unavailable=1",
+    },
+    Setting {
+        name: "zoo-cfg",
+        shape: Shape::Block(ZOO_CFG_SETTINGS),
+        default: Default::Unset,
+        doc: "zoo.cfg settings",
+        example: "zoo-cfg { tick-time 2000; autopurge snap-retain-count=5 purge-interval=12 }",
+    },
+    Setting {
+        name: "metrics",
+        shape: Shape::Props {
+            arg: Some(("metrics", Kind::Bool)),
+            props: &[],
+        },
+        default: Default::Bool(false),
+        doc: "the Prometheus metrics provider on the `metrics` port, with prometheus.io scrape annotations",
+        example: "metrics #true",
+    },
+    Setting {
+        name: "network-policy",
+        shape: Shape::Block(NETWORK_POLICY_SETTINGS),
+        default: Default::Unset,
+        doc: "who may reach the servers: peers only for quorum and election, the namespace for clients",
+        example: "network-policy { allow-namespaces \"kafka\"; allow-pods app=\"kafka\" }",
+    },
+    Setting {
+        name: "security",
+        shape: Shape::Props {
+            arg: None,
+            props: &[
+                prop("uid", int(1, 2_147_483_647), Default::Int(10000), "runAsUser; not root, and 10000 or more to avoid host users"),
+                prop("gid", int(1, 2_147_483_647), Default::Int(1000), "runAsGroup and fsGroup; 1000 is the image's zookeeper group"),
+            ],
+        },
+        default: Default::Unset,
+        doc: "the user and group the server runs as",
+        example: "security uid=10001 gid=1000",
+    },
+    Setting {
+        name: "node-selector",
+        shape: Shape::Map,
+        default: Default::Unset,
+        doc: "node labels the servers must run on",
+        example: "node-selector \"node-role.example.com/zookeeper\"=\"true\"",
+    },
+    Setting {
+        name: "tolerations",
+        shape: Shape::Records {
+            item: "toleration",
+            props: &[
+                prop("key", Kind::Str, Default::Unset, "taint key"),
+                prop("operator", Kind::Choice(&["Equal", "Exists"]), Default::Str("Equal"), "how the value is matched"),
+                prop("value", Kind::Str, Default::Unset, "taint value"),
+                prop("effect", Kind::Choice(&["NoSchedule", "PreferNoSchedule", "NoExecute"]), Default::Unset, "taint effect"),
+            ],
+        },
+        default: Default::Unset,
+        doc: "taints the servers tolerate",
+        example: "tolerations { toleration key=\"dedicated\" value=\"zookeeper\" effect=\"NoSchedule\" }",
+    },
+    Setting {
+        name: "priority-class",
+        shape: Shape::Value(Kind::Str),
+        default: Default::Unset,
+        doc: "priorityClassName of the pods",
+        example: "priority-class \"platform-critical\"",
+    },
+    Setting {
+        name: "labels",
+        shape: Shape::Map,
+        default: Default::Unset,
+        doc: "labels on every object of the ensemble",
+        example: "labels team=\"platform\"",
+    },
+    Setting {
+        name: "annotations",
+        shape: Shape::Map,
+        default: Default::Unset,
+        doc: "annotations on every object of the ensemble",
+        example: "annotations \"example.com/owner\"=\"platform\"",
+    },
+    Setting {
+        name: "pod-annotations",
+        shape: Shape::Map,
+        default: Default::Unset,
+        doc: "annotations on the pods only",
+        example: "pod-annotations \"example.com/scrape\"=\"true\"",
+    },
+    Setting {
+        name: "env",
+        shape: Shape::Map,
+        default: Default::Unset,
+        doc: "extra environment variables of the server container",
+        example: "env ZOO_LOG4J_PROP=\"INFO,CONSOLE\"",
+    },
+    Setting {
+        name: "jvm-flags",
+        shape: Shape::List(Kind::Str),
+        default: Default::List(&[]),
+        doc: "extra JVM flags (JVMFLAGS); the heap is set with `heap`",
+        example: "jvm-flags \"-XX:+UseG1GC\" \"-XX:MaxGCPauseMillis=50\"",
+    },
+    Setting {
+        name: "probes",
+        shape: Shape::Props {
+            arg: None,
+            props: &[
+                prop("initial-delay", int(0, 3600), Default::Int(10), "seconds before the first probe"),
+                prop("period", int(1, 3600), Default::Int(10), "seconds between probes"),
+                prop("timeout", int(1, 3600), Default::Int(5), "seconds a probe may take"),
+                prop("failure-threshold", int(1, 100), Default::Int(6), "failed liveness probes before a restart"),
+            ],
+        },
+        default: Default::Unset,
+        doc: "readiness (`srvr`: the server is serving in a quorum) and liveness (`ruok`) probes",
+        example: "probes period=5 failure-threshold=3",
+    },
+    Setting {
+        name: "pod-management",
+        shape: Shape::Value(Kind::Choice(&["Parallel", "OrderedReady"])),
+        default: Default::Str("Parallel"),
+        doc: "StatefulSet podManagementPolicy; Parallel lets all servers start together so a quorum can form",
+        example: "pod-management \"Parallel\"",
+    },
+];
+
+pub const ZOO_CFG_SETTINGS: &[Setting] = &[
+    Setting {
+        name: "tick-time",
+        shape: Shape::Value(int(100, 60_000)),
+        default: Default::Int(2000),
+        doc: "tickTime: the basic time unit in milliseconds",
+        example: "tick-time 2000",
+    },
+    Setting {
+        name: "init-limit",
+        shape: Shape::Value(int(1, 1000)),
+        default: Default::Int(10),
+        doc: "initLimit: ticks a follower may take to connect and sync to the leader",
+        example: "init-limit 10",
+    },
+    Setting {
+        name: "sync-limit",
+        shape: Shape::Value(int(1, 1000)),
+        default: Default::Int(5),
+        doc: "syncLimit: ticks a follower may fall behind the leader",
+        example: "sync-limit 5",
+    },
+    Setting {
+        name: "max-client-cnxns",
+        shape: Shape::Value(int(0, 100_000)),
+        default: Default::Int(60),
+        doc: "maxClientCnxns: concurrent connections from one client IP (0 = unlimited)",
+        example: "max-client-cnxns 100",
+    },
+    Setting {
+        name: "autopurge",
+        shape: Shape::Props {
+            arg: None,
+            props: &[
+                prop("snap-retain-count", int(3, 1000), Default::Int(3), "autopurge.snapRetainCount: snapshots kept"),
+                prop("purge-interval", int(0, 8760), Default::Int(24), "autopurge.purgeInterval: hours between purges (0 = off)"),
+            ],
+        },
+        default: Default::Unset,
+        doc: "automatic purge of old snapshots and transaction logs",
+        example: "autopurge snap-retain-count=5 purge-interval=12",
+    },
+    Setting {
+        name: "four-letter-words",
+        shape: Shape::List(Kind::Str),
+        default: Default::List(&["ruok", "srvr", "mntr"]),
+        doc: "4lw.commands.whitelist; the probes need `ruok` and `srvr`",
+        example: "four-letter-words \"ruok\" \"srvr\" \"mntr\" \"stat\"",
+    },
+    Setting {
+        name: "jute-max-buffer",
+        shape: Shape::Value(int(1024, 1 << 30)),
+        default: Default::Unset,
+        doc: "jute.maxbuffer in bytes (a JVM system property, not a zoo.cfg key); clients need the same value",
+        example: "jute-max-buffer 4194304",
+    },
+    Setting {
+        name: "set",
+        shape: Shape::Map,
+        default: Default::Unset,
+        doc: "any other zoo.cfg key, as `set \"key\" \"value\"`; keys zkc owns are refused",
+        example: "set \"snapCount\" \"50000\"",
+    },
+];
+
+pub const NETWORK_POLICY_SETTINGS: &[Setting] = &[
+    Setting {
+        name: "enabled",
+        shape: Shape::Value(Kind::Bool),
+        default: Default::Bool(true),
+        doc: "emit the NetworkPolicy",
+        example: "enabled #true",
+    },
+    Setting {
+        name: "allow-namespaces",
+        shape: Shape::List(Kind::Str),
+        default: Default::List(&[]),
+        doc: "other namespaces whose pods may reach the client (and metrics) port",
+        example: "allow-namespaces \"kafka\" \"monitoring\"",
+    },
+    Setting {
+        name: "allow-pods",
+        shape: Shape::Map,
+        default: Default::Unset,
+        doc: "labels of the pods of the ensemble's namespace that may reach the client port; all pods of the namespace when unset",
+        example: "allow-pods app=\"kafka\"",
+    },
+];
+
+/// Settings of an `environment` block other than `import`, `defaults` and `ensemble`, which
+/// the resolver handles itself.
+pub const ENVIRONMENT_SETTINGS: &[Setting] = &[
+    Setting {
+        name: "namespace",
+        shape: Shape::Value(Kind::Str),
+        default: Default::Derived("the environment's name"),
+        doc: "the Kubernetes namespace; one output directory `out/<namespace>/`",
+        example: "namespace \"staging\"",
+    },
+    Setting {
+        name: "labels",
+        shape: Shape::Map,
+        default: Default::Unset,
+        doc: "labels on every object of the environment",
+        example: "labels environment=\"staging\"",
+    },
+    Setting {
+        name: "annotations",
+        shape: Shape::Map,
+        default: Default::Unset,
+        doc: "annotations on every object of the environment",
+        example: "annotations \"example.com/cost-center\"=\"1234\"",
+    },
+    Setting {
+        name: "namespace-object",
+        shape: Shape::Value(Kind::Bool),
+        default: Default::Bool(false),
+        doc: "emit the Namespace with Pod Security \"restricted\" labels and prune protection for Argo CD and Flux",
+        example: "namespace-object #true",
+    },
+    Setting {
+        name: "argocd",
+        shape: Shape::Props {
+            arg: None,
+            props: &[
+                prop("repo", Kind::Str, Default::Unset, "Git repository holding `out/` (required)"),
+                prop("revision", Kind::Str, Default::Str("HEAD"), "branch, tag or commit to sync"),
+                prop("path-prefix", Kind::Str, Default::Str("out"), "where the output directory sits in the repository"),
+                prop("project", Kind::Str, Default::Str("default"), "Argo CD project"),
+                prop("server", Kind::Str, Default::Derived("https://kubernetes.default.svc unless `cluster` is set"), "destination API server"),
+                prop("cluster", Kind::Str, Default::Unset, "destination cluster by name (instead of `server`)"),
+                prop("app-namespace", Kind::Str, Default::Str("argocd"), "namespace of the Application object"),
+                prop("prune", Kind::Bool, Default::Bool(true), "automated sync prunes what the spec no longer produces"),
+                prop("self-heal", Kind::Bool, Default::Bool(true), "automated sync reverts changes made in the cluster"),
+            ],
+        },
+        default: Default::Unset,
+        doc: "emit `out/_argocd/<namespace>.yaml`, an Argo CD Application syncing `out/<namespace>`",
+        example: "argocd repo=\"https://git.example.com/platform/zk.git\" revision=\"main\"",
+    },
+    Setting {
+        name: "flux",
+        shape: Shape::Props {
+            arg: None,
+            props: &[
+                prop("source", Kind::Str, Default::Unset, "name of the GitRepository holding `out/` (required)"),
+                prop("source-namespace", Kind::Str, Default::Derived("the Kustomization's namespace"), "namespace of the GitRepository"),
+                prop("path-prefix", Kind::Str, Default::Str("out"), "where the output directory sits in the repository"),
+                prop("app-namespace", Kind::Str, Default::Str("flux-system"), "namespace of the Kustomization object"),
+                prop("interval", Kind::Str, Default::Str("10m"), "how often Flux reconciles"),
+                prop("prune", Kind::Bool, Default::Bool(true), "garbage-collect what the spec no longer produces"),
+            ],
+        },
+        default: Default::Unset,
+        doc: "emit `out/_flux/<namespace>.yaml`, a Flux Kustomization applying `out/<namespace>`",
+        example: "flux source=\"platform-zk\" interval=\"5m\"",
+    },
+];
+
+/// Nodes valid inside `environment`, for "did you mean".
+pub const ENVIRONMENT_NODES: &[&str] =
+    &["namespace", "import", "defaults", "ensemble", "labels", "annotations", "namespace-object", "argocd", "flux"];
+
+/// Nodes valid at the top level of a file.
+pub const TOP_LEVEL_NODES: &[&str] = &["environment", "import", "defaults", "template"];
+
+pub fn names(settings: &[Setting]) -> Vec<&'static str> {
+    settings.iter().map(|s| s.name).collect()
+}
+
+pub fn find(settings: &'static [Setting], name: &str) -> Option<&'static Setting> {
+    settings.iter().find(|s| s.name == name)
+}
+
+impl Kind {
+    pub fn describe(&self) -> String {
+        match self {
+            Kind::Int { min, max } => format!("an integer from {min} to {max}"),
+            Kind::Str => "a string".into(),
+            Kind::Bool => "#true or #false".into(),
+            Kind::Choice(c) => format!("one of {}", c.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")),
+            Kind::Quantity => "a Kubernetes quantity string such as \"500m\" or \"1Gi\"".into(),
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Stage 1: the spec files on disk, loaded once into memory.
+//!
+//! Every later stage refers to a file by [`FileId`] and to a place in it by a byte span, so a
+//! diagnostic can always be rendered against the exact text the compiler read.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use miette::SourceSpan;
+
+/// Spec files larger than this are refused: a hand-written spec is a few kilobytes, and the limit
+/// keeps a stray generated file from making the compiler crawl.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub usize);
+
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Path relative to the specs directory, with `/` separators (stable across machines); imports
+    /// name files by it.
+    pub rel: String,
+    /// The path as the user knows it (the specs directory as given, joined with `rel`); shown in
+    /// diagnostics so that editors and CI annotations find the file.
+    pub name: String,
+    pub text: Arc<String>,
+}
+
+/// A place in a spec file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Loc {
+    pub file: FileId,
+    pub span: Span,
+}
+
+/// A byte range; `miette::SourceSpan` is not `Ord`, which provenance maps need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub offset: usize,
+    pub len: usize,
+}
+
+impl From<SourceSpan> for Span {
+    fn from(s: SourceSpan) -> Self {
+        Span { offset: s.offset(), len: s.len() }
+    }
+}
+
+impl From<Span> for SourceSpan {
+    fn from(s: Span) -> Self {
+        SourceSpan::new(s.offset.into(), s.len)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn add(&mut self, rel: String, name: String, text: String) -> FileId {
+        self.files.push(SourceFile { rel, name, text: Arc::new(text) });
+        FileId(self.files.len() - 1)
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0]
+    }
+
+    pub fn find(&self, rel: &str) -> Option<FileId> {
+        self.files.iter().position(|f| f.rel == rel).map(FileId)
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = FileId> + '_ {
+        (0..self.files.len()).map(FileId)
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, file: FileId, offset: usize) -> (usize, usize) {
+        let text = &self.get(file).text;
+        let offset = offset.min(text.len());
+        let before = &text[..floor_char_boundary(text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, before[line_start..].chars().count() + 1)
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// Why the specs directory could not be read at all (as opposed to a spec being wrong).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read the specs directory {}: {source}", path.display())]
+    Walk { path: PathBuf, source: walkdir::Error },
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{} is {size} bytes; spec files are limited to {MAX_FILE_BYTES} bytes", path.display())]
+    TooLarge { path: PathBuf, size: u64 },
+    #[error("{} is not valid UTF-8", path.display())]
+    NotUtf8 { path: PathBuf },
+    #[error("the specs directory {} does not exist", path.display())]
+    Missing { path: PathBuf },
+}
+
+/// Reads every `*.kdl` file below `dir`, in sorted path order. Symbolic links are not followed,
+/// so a spec tree can never pull in files from elsewhere on the machine.
+pub fn load_dir(dir: &Path) -> Result<SourceMap, LoadError> {
+    if !dir.is_dir() {
+        return Err(LoadError::Missing { path: dir.to_owned() });
+    }
+    let mut map = SourceMap::default();
+    let walker = walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name();
+    for entry in walker {
+        let entry = entry.map_err(|source| LoadError::Walk { path: dir.to_owned(), source })?;
+        let path = entry.path();
+        if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "kdl") {
+            continue;
+        }
+        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        if size > MAX_FILE_BYTES {
+            return Err(LoadError::TooLarge { path: path.to_owned(), size });
+        }
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
+        let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8 { path: path.to_owned() })?;
+        let rel = path.strip_prefix(dir).unwrap_or(path);
+        let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        let name = display_path(dir, &rel);
+        map.add(rel, name, text);
+    }
+    Ok(map)
+}
+
+fn display_path(dir: &Path, rel: &str) -> String {
+    let dir = dir.to_string_lossy();
+    let dir = dir.trim_end_matches('/');
+    if dir.is_empty() || dir == "." { rel.to_owned() } else { format!("{dir}/{rel}") }
+}
