@@ -48,23 +48,31 @@ pub fn check(environments: &[Environment], deployed: &dyn Deployed, diags: &mut 
 fn check_gitops(env: &Environment, diags: &mut Diagnostics) {
     if let Some(argo) = env.argocd.as_ref().filter(|a| a.repo.is_none()) {
         diags.push(
-            Diagnostic::new(Code::MissingValue, "`argocd` needs the Git repository that holds out/")
-                .at_loc(argo.loc, "repo missing")
-                .help("add repo=\"https://git.example.com/platform/zk.git\""),
+            Diagnostic::new(
+                Code::MissingValue,
+                "`argocd` needs the Git repository that holds out/",
+            )
+            .at_loc(argo.loc, "repo missing")
+            .help("add repo=\"https://git.example.com/platform/zk.git\""),
         );
     }
     if let Some(flux) = env.flux.as_ref().filter(|f| f.source.is_none()) {
         diags.push(
-            Diagnostic::new(Code::MissingValue, "`flux` needs the GitRepository source that holds out/")
-                .at_loc(flux.loc, "source missing")
-                .help("add source=\"NAME\" (a GitRepository in the Kustomization's namespace)"),
+            Diagnostic::new(
+                Code::MissingValue,
+                "`flux` needs the GitRepository source that holds out/",
+            )
+            .at_loc(flux.loc, "source missing")
+            .help("add source=\"NAME\" (a GitRepository in the Kustomization's namespace)"),
         );
     }
 }
 
 fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
     let at = |sp_loc: Loc, code: Code, message: String, label: &str, help: String| {
-        Diagnostic::new(code, message).at_loc(sp_loc, label).help(help)
+        Diagnostic::new(code, message)
+            .at_loc(sp_loc, label)
+            .help(help)
     };
     if let Err(why) = dns_label(&e.name, MAX_ENSEMBLE_NAME, true) {
         diags.push(at(
@@ -76,27 +84,36 @@ fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
         ));
     }
     let service = &e.client_service_name;
-    if service.value != e.name {
-        if let Err(why) = dns_label(&service.value, 63, true) {
-            diags.push(at(
+    if service.value != e.name
+        && let Err(why) = dns_label(&service.value, 63, true)
+    {
+        diags.push(at(
                 service.loc_or(e.loc),
                 Code::InvalidName,
                 format!("client Service name \"{}\" is not usable: {why}", service.value),
                 "invalid name",
                 "a Service name is a DNS-1035 label: lower-case letters, digits and `-`, starting with a letter".into(),
             ));
-        }
     }
 
     let servers = e.servers.value;
     let servers_loc = e.servers.loc_or(e.loc);
     if servers == 1 {
-        diags.push(at(servers_loc, Code::SingleServer, "a single server has no fault tolerance".into(), "1 server", "use 3 servers unless this ensemble is disposable".into()));
+        diags.push(at(
+            servers_loc,
+            Code::SingleServer,
+            "a single server has no fault tolerance".into(),
+            "1 server",
+            "use 3 servers unless this ensemble is disposable".into(),
+        ));
     } else if servers % 2 == 0 {
         diags.push(at(
             servers_loc,
             Code::EvenServers,
-            format!("{servers} servers tolerate no more failures than {}", servers - 1),
+            format!(
+                "{servers} servers tolerate no more failures than {}",
+                servers - 1
+            ),
             "even",
             format!("use {} or {} servers", servers - 1, servers + 1),
         ));
@@ -109,10 +126,13 @@ fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
         }
         if let Some((other, other_port)) = by_number.insert(port.value, (name, port)) {
             diags.push(
-                Diagnostic::new(Code::PortClash, format!("the {name} and {other} ports are both {}", port.value))
-                    .at_loc(port.loc_or(e.loc), format!("{name} port"))
-                    .at_loc(other_port.loc_or(e.loc), format!("{other} port"))
-                    .help("give every port its own number"),
+                Diagnostic::new(
+                    Code::PortClash,
+                    format!("the {name} and {other} ports are both {}", port.value),
+                )
+                .at_loc(port.loc_or(e.loc), format!("{name} port"))
+                .at_loc(other_port.loc_or(e.loc), format!("{other} port"))
+                .help("give every port its own number"),
             );
         }
     }
@@ -125,13 +145,22 @@ fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
                 .help("leave a quarter of the limit outside the heap: lower `heap` or raise `resources memory-limit=`"),
         );
     }
-    for (what, request, limit) in [("cpu", &e.cpu, &e.cpu_limit), ("memory", &e.memory, &e.memory_limit)] {
+    for (what, request, limit) in [
+        ("cpu", &e.cpu, &e.cpu_limit),
+        ("memory", &e.memory, &e.memory_limit),
+    ] {
         if request.value.value > limit.value.value {
             diags.push(
-                Diagnostic::new(Code::RequestAboveLimit, format!("{what} request {} is above its limit {}", request.value, limit.value))
-                    .at_loc(request.loc_or(e.loc), "request")
-                    .at_loc(limit.loc_or(e.loc), "limit")
-                    .help(format!("raise `{what}-limit` or lower `{what}`")),
+                Diagnostic::new(
+                    Code::RequestAboveLimit,
+                    format!(
+                        "{what} request {} is above its limit {}",
+                        request.value, limit.value
+                    ),
+                )
+                .at_loc(request.loc_or(e.loc), "request")
+                .at_loc(limit.loc_or(e.loc), "limit")
+                .help(format!("raise `{what}-limit` or lower `{what}`")),
             );
         }
     }
@@ -168,27 +197,41 @@ fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
     let cfg = &e.zoo_cfg;
     if cfg.sync_limit.value > cfg.init_limit.value {
         diags.push(
-            Diagnostic::new(Code::LimitRange, format!("sync-limit {} is above init-limit {}", cfg.sync_limit.value, cfg.init_limit.value))
-                .at_loc(cfg.sync_limit.loc_or(e.loc), "sync-limit")
-                .at_loc(cfg.init_limit.loc_or(e.loc), "init-limit")
-                .help("keep 1 <= sync-limit <= init-limit; the defaults are 5 and 10"),
+            Diagnostic::new(
+                Code::LimitRange,
+                format!(
+                    "sync-limit {} is above init-limit {}",
+                    cfg.sync_limit.value, cfg.init_limit.value
+                ),
+            )
+            .at_loc(cfg.sync_limit.loc_or(e.loc), "sync-limit")
+            .at_loc(cfg.init_limit.loc_or(e.loc), "init-limit")
+            .help("keep 1 <= sync-limit <= init-limit; the defaults are 5 and 10"),
         );
     }
     let words = &cfg.four_letter_words;
-    let missing: Vec<&str> = ["ruok", "srvr"].into_iter().filter(|w| !words.value.iter().any(|x| x == w)).collect();
+    let missing: Vec<&str> = ["ruok", "srvr"]
+        .into_iter()
+        .filter(|w| !words.value.iter().any(|x| x == w))
+        .collect();
     if !missing.is_empty() && !words.value.iter().any(|w| w == "*") {
         diags.push(at(
             words.loc_or(e.loc),
             Code::ProbeWordsMissing,
-            format!("the probes need {} in four-letter-words", missing.join(" and ")),
+            format!(
+                "the probes need {} in four-letter-words",
+                missing.join(" and ")
+            ),
             "probes would fail",
             "keep \"ruok\" and \"srvr\" in the list".into(),
         ));
     }
 
-    if e.spread.mode.value == "required" && servers > 1 {
-        if let Some(pin) = e.node_selector.get(&e.spread.topology_key.value) {
-            diags.push(
+    if e.spread.mode.value == "required"
+        && servers > 1
+        && let Some(pin) = e.node_selector.get(&e.spread.topology_key.value)
+    {
+        diags.push(
                 Diagnostic::new(
                     Code::SpreadImpossible,
                     format!("{servers} servers must run in distinct `{}` domains, but node-selector pins them to one", e.spread.topology_key.value),
@@ -197,17 +240,26 @@ fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
                 .at_loc(e.spread.mode.loc_or(e.loc), "requires distinct domains")
                 .help("use `spread \"preferred\"`, or remove the node-selector entry"),
             );
-        }
     }
-    if e.zone_spread.mode.value == "required" && servers > 1 {
-        if let Some(pin) = e.node_selector.get(&e.zone_spread.topology_key.value) {
-            diags.push(
-                Diagnostic::new(Code::SpreadImpossible, format!("zone-spread is required, but node-selector pins every server to one `{}`", e.zone_spread.topology_key.value))
-                    .at_loc(pin.loc_or(e.loc), "pins every server to one zone")
-                    .at_loc(e.zone_spread.mode.loc_or(e.loc), "requires spreading over zones")
-                    .help("use `zone-spread \"preferred\"`, or remove the node-selector entry"),
-            );
-        }
+    if e.zone_spread.mode.value == "required"
+        && servers > 1
+        && let Some(pin) = e.node_selector.get(&e.zone_spread.topology_key.value)
+    {
+        diags.push(
+            Diagnostic::new(
+                Code::SpreadImpossible,
+                format!(
+                    "zone-spread is required, but node-selector pins every server to one `{}`",
+                    e.zone_spread.topology_key.value
+                ),
+            )
+            .at_loc(pin.loc_or(e.loc), "pins every server to one zone")
+            .at_loc(
+                e.zone_spread.mode.loc_or(e.loc),
+                "requires spreading over zones",
+            )
+            .help("use `zone-spread \"preferred\"`, or remove the node-selector entry"),
+        );
     }
     if e.pod_management.value == "OrderedReady" && servers > 1 {
         diags.push(at(
@@ -232,7 +284,9 @@ fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
 }
 
 fn check_resize(env: &Environment, e: &Ensemble, deployed: &dyn Deployed, diags: &mut Diagnostics) {
-    let Some(current) = deployed.servers(&env.namespace.value, &e.name) else { return };
+    let Some(current) = deployed.servers(&env.namespace.value, &e.name) else {
+        return;
+    };
     if current != e.servers.value && !e.acknowledge_resize.value {
         diags.push(
             Diagnostic::new(Code::ServerCountChange, format!("ensemble `{}` changes from {current} to {} servers", e.name, e.servers.value))
@@ -258,9 +312,13 @@ fn owned_zoo_cfg_key(key: &str) -> Option<&'static str> {
         "autopurge.snapRetainCount" | "autopurge.purgeInterval" => "`zoo-cfg { autopurge }`",
         "4lw.commands.whitelist" => "`zoo-cfg { four-letter-words }`",
         "jute.maxbuffer" => "`zoo-cfg { jute-max-buffer }`",
-        "quorumListenOnAllIPs" | "standaloneEnabled" | "reconfigEnabled" | "dynamicConfigFile" => "`servers` and `peer-discovery` (zkc needs its own value)",
+        "quorumListenOnAllIPs" | "standaloneEnabled" | "reconfigEnabled" | "dynamicConfigFile" => {
+            "`servers` and `peer-discovery` (zkc needs its own value)"
+        }
         k if k.starts_with("metricsProvider.") => "`metrics` and `ports metrics=`",
-        k if k.starts_with("server.") || k.starts_with("group.") || k.starts_with("weight.") => "`servers` (zkc writes the server list)",
+        k if k.starts_with("server.") || k.starts_with("group.") || k.starts_with("weight.") => {
+            "`servers` (zkc writes the server list)"
+        }
         _ => return None,
     })
 }
@@ -272,9 +330,15 @@ fn dns_label(name: &str, max: usize, must_start_with_letter: bool) -> Result<(),
         return Err("it is empty".into());
     }
     if name.len() > max {
-        return Err(format!("it is {} characters long, at most {max} are allowed", name.len()));
+        return Err(format!(
+            "it is {} characters long, at most {max} are allowed",
+            name.len()
+        ));
     }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
         return Err(format!("it contains {c:?}"));
     }
     if must_start_with_letter && !name.starts_with(|c: char| c.is_ascii_lowercase()) {
@@ -299,36 +363,53 @@ fn image_reference(image: &str) -> Result<Pinning, String> {
         None => (image, None),
     };
     if let Some(d) = digest {
-        let hex = d.strip_prefix("sha256:").ok_or("the digest must start with sha256:")?;
-        if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) {
+        let hex = d
+            .strip_prefix("sha256:")
+            .ok_or("the digest must start with sha256:")?;
+        if hex.len() != 64
+            || !hex
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        {
             return Err("a sha256 digest has 64 lower-case hex digits".into());
         }
     }
     let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
     let (name, tag) = match name_tag[last_slash..].rfind(':') {
-        Some(i) => (&name_tag[..last_slash + i], Some(&name_tag[last_slash + i + 1..])),
+        Some(i) => (
+            &name_tag[..last_slash + i],
+            Some(&name_tag[last_slash + i + 1..]),
+        ),
         None => (name_tag, None),
     };
     let mut components: Vec<&str> = name.split('/').collect();
-    if components.len() > 1 && (components[0].contains(['.', ':']) || components[0] == "localhost") {
+    if components.len() > 1 && (components[0].contains(['.', ':']) || components[0] == "localhost")
+    {
         let host = components.remove(0);
-        if !host.chars().all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c)) {
+        if !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c))
+        {
             return Err(format!("invalid registry host {host:?}"));
         }
     }
     for c in &components {
         let ok = !c.is_empty()
-            && c.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || "._-".contains(ch))
+            && c.chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || "._-".contains(ch))
             && c.starts_with(|ch: char| ch.is_ascii_alphanumeric())
             && c.ends_with(|ch: char| ch.is_ascii_alphanumeric());
         if !ok {
-            return Err(format!("invalid repository component {c:?} (lower-case letters, digits, `.`, `_`, `-`)"));
+            return Err(format!(
+                "invalid repository component {c:?} (lower-case letters, digits, `.`, `_`, `-`)"
+            ));
         }
     }
     if let Some(t) = tag {
         let ok = !t.is_empty()
             && t.len() <= 128
-            && t.chars().all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch))
+            && t.chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch))
             && !t.starts_with(['.', '-']);
         if !ok {
             return Err(format!("invalid tag {t:?}"));
@@ -347,13 +428,31 @@ mod tests {
 
     #[test]
     fn image_references() {
-        for ok in ["zookeeper:3.9.3", "docker.io/library/zookeeper:3.9.3", "localhost:5000/zk:1", "registry.example.com:443/a/b_c-d:v1.2"] {
+        for ok in [
+            "zookeeper:3.9.3",
+            "docker.io/library/zookeeper:3.9.3",
+            "localhost:5000/zk:1",
+            "registry.example.com:443/a/b_c-d:v1.2",
+        ] {
             assert!(matches!(image_reference(ok), Ok(Pinning::Pinned)), "{ok}");
         }
-        for floating in ["zookeeper", "zookeeper:latest", "docker.io/library/zookeeper"] {
-            assert!(matches!(image_reference(floating), Ok(Pinning::Floating)), "{floating}");
+        for floating in [
+            "zookeeper",
+            "zookeeper:latest",
+            "docker.io/library/zookeeper",
+        ] {
+            assert!(
+                matches!(image_reference(floating), Ok(Pinning::Floating)),
+                "{floating}"
+            );
         }
-        for bad in ["Zookeeper:3", "zookeeper 3.9", "zk:", "zk@sha256:abc", "a//b:1"] {
+        for bad in [
+            "Zookeeper:3",
+            "zookeeper 3.9",
+            "zk:",
+            "zk@sha256:abc",
+            "a//b:1",
+        ] {
             assert!(image_reference(bad).is_err(), "{bad}");
         }
     }

@@ -19,7 +19,11 @@ pub const EXIT_USAGE_OR_IO: u8 = 2;
 pub const EXIT_DRIFT: u8 = 3;
 
 #[derive(Parser, Debug)]
-#[command(name = "zkc", version, about = "Compile KDL specs into production-grade ZooKeeper manifests for Kubernetes GitOps")]
+#[command(
+    name = "zkc",
+    version,
+    about = "Compile KDL specs into production-grade ZooKeeper manifests for Kubernetes GitOps"
+)]
 pub struct Cli {
     /// How diagnostics are printed.
     #[arg(long, value_enum, default_value = "human", global = true)]
@@ -87,7 +91,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_USAGE_OR_IO } else { EXIT_OK });
+            return ExitCode::from(if e.use_stderr() {
+                EXIT_USAGE_OR_IO
+            } else {
+                EXIT_OK
+            });
         }
     };
     ExitCode::from(run(&cli))
@@ -105,9 +113,17 @@ impl Ui {
         let color = match cli.color {
             Color::Always => true,
             Color::Never => false,
-            Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal(),
+            Color::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stderr().is_terminal()
+            }
         };
-        Ui { format: cli.message_format, color, deny_warnings: cli.deny_warnings, quiet: cli.quiet }
+        Ui {
+            format: cli.message_format,
+            color,
+            deny_warnings: cli.deny_warnings,
+            quiet: cli.quiet,
+        }
     }
 
     /// Prints the diagnostics; returns whether the run must fail.
@@ -121,7 +137,11 @@ impl Ui {
                 _ => stdout.write_all(text.as_bytes()),
             };
         }
-        let errors = c.diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
+        let errors = c
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity() == Severity::Error)
+            .count();
         let warnings = c.diagnostics.len() - errors;
         if self.format == MessageFormat::Human && (errors > 0 || warnings > 0) {
             let _ = writeln!(stderr, "zkc: {errors} error(s), {warnings} warning(s)");
@@ -155,7 +175,8 @@ fn fail(message: impl std::fmt::Display) -> u8 {
 fn compile_against(ui: &Ui, paths: &Paths) -> Result<(Compilation, Current, PathBuf), u8> {
     let out = paths.out();
     let current = Current::read(&out).map_err(fail)?;
-    let compilation = compile::compile_dir(&paths.specs, &DeployedOut(&current)).map_err(|e: LoadError| fail(e))?;
+    let compilation = compile::compile_dir(&paths.specs, &DeployedOut(&current))
+        .map_err(|e: LoadError| fail(e))?;
     if ui.report(&compilation) {
         return Err(EXIT_SPEC_ERRORS);
     }
@@ -171,7 +192,9 @@ fn planned(ui: &Ui, paths: &Paths) -> Result<(Compilation, Current, PathBuf, Pla
             for e in errors {
                 eprintln!("zkc: error: {e}");
             }
-            eprintln!("zkc: nothing was written; move those files out of the output directory or delete them");
+            eprintln!(
+                "zkc: nothing was written; move those files out of the output directory or delete them"
+            );
             Err(EXIT_USAGE_OR_IO)
         }
     }
@@ -187,7 +210,11 @@ fn build(ui: &Ui, paths: &Paths) -> u8 {
     if let Err(e) = output::apply(&out, tree, &plan) {
         return fail(e);
     }
-    let ensembles: usize = compilation.environments.iter().map(|e| e.ensembles.len()).sum();
+    let ensembles: usize = compilation
+        .environments
+        .iter()
+        .map(|e| e.ensembles.len())
+        .sum();
     ui.info(&format!(
         "zkc: built {} environment(s), {ensembles} ensemble(s) into {}: {} written, {} unchanged, {} removed in {} ms",
         compilation.environments.len(),
@@ -206,16 +233,30 @@ fn check(ui: &Ui, paths: &Paths) -> u8 {
         Err(code) => return code,
     };
     if plan.is_empty() {
-        ui.info(&format!("zkc: {} is up to date ({} files)", out.display(), plan.unchanged));
+        ui.info(&format!(
+            "zkc: {} is up to date ({} files)",
+            out.display(),
+            plan.unchanged
+        ));
         return EXIT_OK;
     }
-    let lines = [("missing", &plan.create), ("stale", &plan.update), ("extra", &plan.remove)];
+    let lines = [
+        ("missing", &plan.create),
+        ("stale", &plan.update),
+        ("extra", &plan.remove),
+    ];
     for (what, files) in lines {
         for f in files {
             let path = out.join(f);
             match ui.format {
-                MessageFormat::Github => println!("::error file={},title=zkc: {what} output::run `zkc build` and commit the result", path.display()),
-                MessageFormat::Json => println!("{}", serde_json::json!({ "drift": what, "file": path.display().to_string() })),
+                MessageFormat::Github => println!(
+                    "::error file={},title=zkc: {what} output::run `zkc build` and commit the result",
+                    path.display()
+                ),
+                MessageFormat::Json => println!(
+                    "{}",
+                    serde_json::json!({ "drift": what, "file": path.display().to_string() })
+                ),
                 MessageFormat::Human => println!("{what}: {}", path.display()),
             }
         }
@@ -237,15 +278,35 @@ fn diff(ui: &Ui, paths: &Paths) -> u8 {
     };
     let tree = compilation.tree.as_ref().expect("no errors, so a tree");
     let mut stdout = std::io::stdout().lock();
-    let mut files: Vec<&String> = plan.create.iter().chain(&plan.update).chain(&plan.remove).collect();
+    let mut files: Vec<&String> = plan
+        .create
+        .iter()
+        .chain(&plan.update)
+        .chain(&plan.remove)
+        .collect();
     files.sort();
     for rel in files {
         let old = output::generated_text(&current, rel).unwrap_or("");
         let new = tree.get(rel).map(String::as_str).unwrap_or("");
         let path = out.join(rel).display().to_string();
         let text = similar::TextDiff::from_lines(old, new);
-        let (a, b) = (if old.is_empty() { "/dev/null".to_owned() } else { format!("a/{path}") }, if new.is_empty() { "/dev/null".to_owned() } else { format!("b/{path}") });
-        let _ = write!(stdout, "{}", text.unified_diff().context_radius(3).header(&a, &b));
+        let (a, b) = (
+            if old.is_empty() {
+                "/dev/null".to_owned()
+            } else {
+                format!("a/{path}")
+            },
+            if new.is_empty() {
+                "/dev/null".to_owned()
+            } else {
+                format!("b/{path}")
+            },
+        );
+        let _ = write!(
+            stdout,
+            "{}",
+            text.unified_diff().context_radius(3).header(&a, &b)
+        );
     }
     if plan.is_empty() {
         ui.info("zkc: no changes");
@@ -259,7 +320,9 @@ fn explain(ui: &Ui, target: &str, specs: &Path) -> u8 {
         return EXIT_OK;
     }
     let Some((env_name, ensemble_name)) = target.split_once('/') else {
-        return fail(format!("`{target}` is neither a diagnostic code (ZK0020) nor ENVIRONMENT/ENSEMBLE"));
+        return fail(format!(
+            "`{target}` is neither a diagnostic code (ZK0020) nor ENVIRONMENT/ENSEMBLE"
+        ));
     };
     let compilation = match compile::compile_dir(specs, &NothingDeployed) {
         Ok(c) => c,
@@ -269,12 +332,22 @@ fn explain(ui: &Ui, target: &str, specs: &Path) -> u8 {
         return EXIT_SPEC_ERRORS;
     }
     let Some(env) = compilation.environments.iter().find(|e| e.name == env_name) else {
-        let names: Vec<&str> = compilation.environments.iter().map(|e| e.name.as_str()).collect();
-        return fail(format!("no environment `{env_name}`; {}", crate::diag::unknown_name_help(env_name, &names)));
+        let names: Vec<&str> = compilation
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        return fail(format!(
+            "no environment `{env_name}`; {}",
+            crate::diag::unknown_name_help(env_name, &names)
+        ));
     };
     let Some(e) = env.ensembles.iter().find(|e| e.name == ensemble_name) else {
         let names: Vec<&str> = env.ensembles.iter().map(|e| e.name.as_str()).collect();
-        return fail(format!("no ensemble `{ensemble_name}` in `{env_name}`; {}", crate::diag::unknown_name_help(ensemble_name, &names)));
+        return fail(format!(
+            "no ensemble `{ensemble_name}` in `{env_name}`; {}",
+            crate::diag::unknown_name_help(ensemble_name, &names)
+        ));
     };
     print!("{}", crate::explain::ensemble(&compilation.sources, env, e));
     EXIT_OK

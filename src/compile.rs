@@ -35,7 +35,12 @@ pub fn compile(sources: SourceMap, deployed: &dyn Deployed) -> Compilation {
     let environments = model::build(&sources, resolved);
     check::check(&environments, deployed, &mut diags);
     let tree = (!diags.has_errors()).then(|| render::environments(&environments));
-    Compilation { sources, diagnostics: diags.into_sorted(), environments, tree }
+    Compilation {
+        sources,
+        diagnostics: diags.into_sorted(),
+        environments,
+        tree,
+    }
 }
 
 /// Nothing deployed: for compiling without an output directory (tests, `explain`).

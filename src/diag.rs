@@ -47,7 +47,10 @@ include!("diag/codes.rs");
 
 impl Code {
     pub fn parse(s: &str) -> Option<Code> {
-        Code::ALL.iter().copied().find(|c| c.as_str().eq_ignore_ascii_case(s))
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -70,11 +73,22 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Diagnostic { code, message: message.into(), labels: Vec::new(), help: None }
+        Diagnostic {
+            code,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+        }
     }
 
     pub fn at(mut self, file: FileId, span: impl Into<Span>, text: impl Into<String>) -> Self {
-        self.labels.push(Label { loc: Loc { file, span: span.into() }, text: text.into() });
+        self.labels.push(Label {
+            loc: Loc {
+                file,
+                span: span.into(),
+            },
+            text: text.into(),
+        });
         self
     }
 
@@ -139,7 +153,10 @@ impl Diagnostics {
 }
 
 /// "did you mean" for a misspelt name: the closest candidate within a small edit distance.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (edit_distance(name, c), c))
@@ -182,7 +199,10 @@ mod tests {
     #[test]
     fn suggests_close_names_only() {
         assert_eq!(did_you_mean("sever", ["servers", "image"]), Some("servers"));
-        assert_eq!(did_you_mean("tik-time", ["tick-time", "init-limit"]), Some("tick-time"));
+        assert_eq!(
+            did_you_mean("tik-time", ["tick-time", "init-limit"]),
+            Some("tick-time")
+        );
         assert_eq!(did_you_mean("completely-else", ["servers", "image"]), None);
     }
 
@@ -190,9 +210,17 @@ mod tests {
     fn codes_are_unique_and_parse_back() {
         let mut seen = std::collections::BTreeSet::new();
         for code in Code::ALL {
-            assert!(seen.insert(code.as_str()), "duplicate code {}", code.as_str());
+            assert!(
+                seen.insert(code.as_str()),
+                "duplicate code {}",
+                code.as_str()
+            );
             assert_eq!(Code::parse(code.as_str()), Some(*code));
-            assert!(code.explanation().contains("Example"), "{} lacks an example", code.as_str());
+            assert!(
+                code.explanation().contains("Example"),
+                "{} lacks an example",
+                code.as_str()
+            );
         }
     }
 }

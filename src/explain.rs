@@ -32,17 +32,43 @@ pub fn ensemble(sources: &SourceMap, env: &Environment, e: &Ensemble) -> String 
         env.namespace.value,
         sources.get(e.loc.file).name
     );
-    let width = e.leaves.keys().map(|k| k.to_string().len()).max().unwrap_or(0);
+    let width = e
+        .leaves
+        .keys()
+        .map(|k| k.to_string().len())
+        .max()
+        .unwrap_or(0);
     for (key, resolved) in &e.leaves {
         let from = origin(sources, &resolved.origin);
         let pin = if resolved.is_final { " (final)" } else { "" };
-        let _ = writeln!(out, "  {:<width$}  {}{pin}  ← {from}", key.to_string(), resolved.value);
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {}{pin}  ← {from}",
+            key.to_string(),
+            resolved.value
+        );
     }
     let derived = [
-        ("resources.cpu-limit", &e.cpu_limit.value.text, "the CPU request"),
-        ("resources.memory-limit", &e.memory_limit.value.text, "the memory request"),
-        ("heap", &e.heap.value.text, "three quarters of the memory limit"),
-        ("client-service.name", &e.client_service_name.value, "the ensemble name"),
+        (
+            "resources.cpu-limit",
+            &e.cpu_limit.value.text,
+            "the CPU request",
+        ),
+        (
+            "resources.memory-limit",
+            &e.memory_limit.value.text,
+            "the memory request",
+        ),
+        (
+            "heap",
+            &e.heap.value.text,
+            "three quarters of the memory limit",
+        ),
+        (
+            "client-service.name",
+            &e.client_service_name.value,
+            "the ensemble name",
+        ),
     ];
     for (key, value, rule) in derived {
         if !e.leaves.keys().any(|k| k.path == key) {

@@ -185,7 +185,10 @@ impl<'a> Get<'a> {
 
     fn sp<T>(&self, path: &str, f: impl Fn(&Value) -> Option<T>) -> Option<Sp<T>> {
         let r = self.leaf(path)?;
-        Some(Sp { value: f(&r.value)?, origin: r.origin.clone() })
+        Some(Sp {
+            value: f(&r.value)?,
+            origin: r.origin.clone(),
+        })
     }
 
     fn int(&self, path: &str) -> Sp<i64> {
@@ -193,11 +196,24 @@ impl<'a> Get<'a> {
     }
 
     fn opt_int(&self, path: &str) -> Option<Sp<i64>> {
-        self.sp(path, |v| if let Value::Int(i) = v { Some(*i) } else { None })
+        self.sp(path, |v| {
+            if let Value::Int(i) = v {
+                Some(*i)
+            } else {
+                None
+            }
+        })
     }
 
     fn bool(&self, path: &str) -> Sp<bool> {
-        self.sp(path, |v| if let Value::Bool(b) = v { Some(*b) } else { None }).unwrap_or_else(|| missing(path))
+        self.sp(path, |v| {
+            if let Value::Bool(b) = v {
+                Some(*b)
+            } else {
+                None
+            }
+        })
+        .unwrap_or_else(|| missing(path))
     }
 
     fn str(&self, path: &str) -> Sp<String> {
@@ -205,15 +221,34 @@ impl<'a> Get<'a> {
     }
 
     fn opt_str(&self, path: &str) -> Option<Sp<String>> {
-        self.sp(path, |v| if let Value::Str(s) = v { Some(s.clone()) } else { None })
+        self.sp(path, |v| {
+            if let Value::Str(s) = v {
+                Some(s.clone())
+            } else {
+                None
+            }
+        })
     }
 
     fn quantity(&self, path: &str) -> Option<Sp<Quantity>> {
-        self.sp(path, |v| if let Value::Quantity(q) = v { Some(q.clone()) } else { None })
+        self.sp(path, |v| {
+            if let Value::Quantity(q) = v {
+                Some(q.clone())
+            } else {
+                None
+            }
+        })
     }
 
     fn list(&self, path: &str) -> Sp<Vec<String>> {
-        self.sp(path, |v| if let Value::List(l) = v { Some(l.clone()) } else { None }).unwrap_or_else(|| missing(path))
+        self.sp(path, |v| {
+            if let Value::List(l) = v {
+                Some(l.clone())
+            } else {
+                None
+            }
+        })
+        .unwrap_or_else(|| missing(path))
     }
 
     fn map(&self, path: &str) -> Map {
@@ -221,18 +256,30 @@ impl<'a> Get<'a> {
             .iter()
             .filter(|(k, _)| k.path == path)
             .filter_map(|(k, r)| match &r.value {
-                Value::Str(s) => Some((k.entry.clone()?, Sp { value: s.clone(), origin: r.origin.clone() })),
+                Value::Str(s) => Some((
+                    k.entry.clone()?,
+                    Sp {
+                        value: s.clone(),
+                        origin: r.origin.clone(),
+                    },
+                )),
                 _ => None,
             })
             .collect()
     }
 
     fn volume(&self, path: &str) -> Option<Volume> {
-        Some(Volume { size: self.quantity(path)?, class: self.opt_str(&format!("{path}.class")) })
+        Some(Volume {
+            size: self.quantity(path)?,
+            class: self.opt_str(&format!("{path}.class")),
+        })
     }
 
     fn spread(&self, path: &str) -> Spread {
-        Spread { mode: self.str(path), topology_key: self.str(&format!("{path}.topology-key")) }
+        Spread {
+            mode: self.str(path),
+            topology_key: self.str(&format!("{path}.topology-key")),
+        }
     }
 }
 
@@ -240,12 +287,21 @@ fn missing(path: &str) -> ! {
     unreachable!("the schema gives `{path}` a built-in default")
 }
 
-pub fn build(sources: &crate::source::SourceMap, environments: Vec<resolve::Environment>) -> Vec<Environment> {
+pub fn build(
+    sources: &crate::source::SourceMap,
+    environments: Vec<resolve::Environment>,
+) -> Vec<Environment> {
     environments
         .into_iter()
         .map(|env| {
             let get = Get(&env.leaves);
-            let namespace = get.opt_str("namespace").unwrap_or(Sp { value: env.name.clone(), origin: Origin::Spec { loc: env.loc, layer: resolve::Layer::Environment } });
+            let namespace = get.opt_str("namespace").unwrap_or(Sp {
+                value: env.name.clone(),
+                origin: Origin::Spec {
+                    loc: env.loc,
+                    layer: resolve::Layer::Environment,
+                },
+            });
             let argocd = leaf_loc(&env.leaves, "argocd.").map(|loc| ArgoCd {
                 repo: get.opt_str("argocd.repo"),
                 revision: get.str("argocd.revision").value,
@@ -286,20 +342,36 @@ pub fn build(sources: &crate::source::SourceMap, environments: Vec<resolve::Envi
 /// The location of the first user-set leaf under `prefix` (a block such as `argocd`); `None`
 /// when the spec does not use the block at all.
 fn leaf_loc(leaves: &Leaves, prefix: &str) -> Option<Loc> {
-    leaves.iter().filter(|(k, _)| k.path.starts_with(prefix)).find_map(|(_, r)| match &r.origin {
-        Origin::Spec { loc, .. } => Some(*loc),
-        Origin::Builtin => None,
-    })
+    leaves
+        .iter()
+        .filter(|(k, _)| k.path.starts_with(prefix))
+        .find_map(|(_, r)| match &r.origin {
+            Origin::Spec { loc, .. } => Some(*loc),
+            Origin::Builtin => None,
+        })
 }
 
 fn ensemble(e: resolve::Ensemble) -> Ensemble {
     let get = Get(&e.leaves);
-    let cpu = get.quantity("resources.cpu").unwrap_or_else(|| missing("resources.cpu"));
-    let memory = get.quantity("resources.memory").unwrap_or_else(|| missing("resources.memory"));
-    let cpu_limit = get.quantity("resources.cpu-limit").unwrap_or_else(|| cpu.clone());
-    let memory_limit = get.quantity("resources.memory-limit").unwrap_or_else(|| memory.clone());
-    let heap = get.quantity("heap").unwrap_or_else(|| default_heap(&memory_limit));
-    let name_sp = Sp { value: e.name.clone(), origin: Origin::Builtin };
+    let cpu = get
+        .quantity("resources.cpu")
+        .unwrap_or_else(|| missing("resources.cpu"));
+    let memory = get
+        .quantity("resources.memory")
+        .unwrap_or_else(|| missing("resources.memory"));
+    let cpu_limit = get
+        .quantity("resources.cpu-limit")
+        .unwrap_or_else(|| cpu.clone());
+    let memory_limit = get
+        .quantity("resources.memory-limit")
+        .unwrap_or_else(|| memory.clone());
+    let heap = get
+        .quantity("heap")
+        .unwrap_or_else(|| default_heap(&memory_limit));
+    let name_sp = Sp {
+        value: e.name.clone(),
+        origin: Origin::Builtin,
+    };
     Ensemble {
         servers: get.int("servers"),
         acknowledge_resize: get.bool("servers.acknowledge-resize"),
@@ -323,7 +395,10 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
         },
         per_server_services: {
             let mode = get.str("peer-discovery");
-            Sp { value: mode.value == "per-server-services", origin: mode.origin }
+            Sp {
+                value: mode.value == "per-server-services",
+                origin: mode.origin,
+            }
         },
         client_service_type: get.str("client-service"),
         client_service_name: get.opt_str("client-service.name").unwrap_or(name_sp),
@@ -352,8 +427,17 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
         gid: get.int("security.gid"),
         node_selector: get.map("node-selector"),
         tolerations: get
-            .sp("tolerations", |v| if let Value::Records(r) = v { Some(r.clone()) } else { None })
-            .unwrap_or(Sp { value: Vec::new(), origin: Origin::Builtin }),
+            .sp("tolerations", |v| {
+                if let Value::Records(r) = v {
+                    Some(r.clone())
+                } else {
+                    None
+                }
+            })
+            .unwrap_or(Sp {
+                value: Vec::new(),
+                origin: Origin::Builtin,
+            }),
         priority_class: get.opt_str("priority-class"),
         labels: get.map("labels"),
         annotations: get.map("annotations"),
@@ -377,5 +461,8 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
 /// stacks, direct buffers and the page cache the transaction log relies on.
 fn default_heap(limit: &Sp<Quantity>) -> Sp<Quantity> {
     let mib = limit.value.mebibytes() * 3 / 4;
-    Sp { value: Quantity::parse(&format!("{mib}Mi")).expect("a plain Mi quantity parses"), origin: limit.origin.clone() }
+    Sp {
+        value: Quantity::parse(&format!("{mib}Mi")).expect("a plain Mi quantity parses"),
+        origin: limit.origin.clone(),
+    }
 }

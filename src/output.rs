@@ -22,7 +22,10 @@ pub enum OutputError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io { path: path.to_owned(), source }
+    move |source| OutputError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// A file found in the output directory.
@@ -45,8 +48,14 @@ impl Current {
         if !out.exists() {
             return Ok(current);
         }
-        for entry in walkdir::WalkDir::new(out).follow_links(false).sort_by_file_name() {
-            let entry = entry.map_err(|e| OutputError::Io { path: out.to_owned(), source: e.into() })?;
+        for entry in walkdir::WalkDir::new(out)
+            .follow_links(false)
+            .sort_by_file_name()
+        {
+            let entry = entry.map_err(|e| OutputError::Io {
+                path: out.to_owned(),
+                source: e.into(),
+            })?;
             let rel = relative(out, entry.path());
             if entry.file_type().is_symlink() {
                 current.files.insert(rel, Existing::Foreign);
@@ -72,7 +81,10 @@ impl Current {
 
 fn relative(base: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(base).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The difference between what zkc produces and what `out/` holds.
@@ -102,8 +114,14 @@ pub fn plan(out: &Path, tree: &Tree, current: &Current) -> Result<Plan, Vec<Outp
             Some(Existing::Generated(_)) => plan.update.push(rel.clone()),
             Some(Existing::Foreign) => {
                 let path = out.join(rel);
-                let is_link = path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
-                errors.push(if is_link { OutputError::Symlink(path) } else { OutputError::NotOwned(path) });
+                let is_link = path
+                    .symlink_metadata()
+                    .is_ok_and(|m| m.file_type().is_symlink());
+                errors.push(if is_link {
+                    OutputError::Symlink(path)
+                } else {
+                    OutputError::NotOwned(path)
+                });
             }
             None => plan.create.push(rel.clone()),
         }
@@ -130,7 +148,11 @@ pub fn plan(out: &Path, tree: &Tree, current: &Current) -> Result<Plan, Vec<Outp
         .map(|(rel, _)| rel.clone())
         .collect();
     errors.dedup_by(|a, b| a.to_string() == b.to_string());
-    if errors.is_empty() { Ok(plan) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(plan)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Carries out a plan. Directories left empty by removals are removed too (the directory of an
@@ -155,7 +177,10 @@ pub fn apply(out: &Path, tree: &Tree, plan: &Plan) -> Result<(), OutputError> {
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let dir = path.parent().expect("output files live in a directory");
     fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let tmp = dir.join(format!(".{}.zkc-tmp", path.file_name().unwrap_or_default().to_string_lossy()));
+    let tmp = dir.join(format!(
+        ".{}.zkc-tmp",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    ));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -178,7 +203,9 @@ pub struct DeployedOut<'a>(pub &'a Current);
 
 impl Deployed for DeployedOut<'_> {
     fn servers(&self, namespace: &str, ensemble: &str) -> Option<i64> {
-        let text = self.0.generated(&format!("{namespace}/statefulset-{ensemble}.yaml"))?;
+        let text = self
+            .0
+            .generated(&format!("{namespace}/statefulset-{ensemble}.yaml"))?;
         let doc: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
         doc.get("spec")?.get("replicas")?.as_i64()
     }

@@ -13,7 +13,9 @@ pub struct Quantity {
 
 impl Quantity {
     pub fn parse(text: &str) -> Option<Quantity> {
-        let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+        let split = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(text.len());
         let (number, suffix) = text.split_at(split);
         if number.is_empty() || number == "." || number.matches('.').count() > 1 {
             return None;
@@ -36,10 +38,15 @@ impl Quantity {
             "Ti" => 1024f64.powi(4),
             "Pi" => 1024f64.powi(5),
             "Ei" => 1024f64.powi(6),
-            exp if exp.starts_with(['e', 'E']) => 10f64.powi(exp[1..].parse::<i32>().ok().filter(|e| e.abs() <= 18)?),
+            exp if exp.starts_with(['e', 'E']) => {
+                10f64.powi(exp[1..].parse::<i32>().ok().filter(|e| e.abs() <= 18)?)
+            }
             _ => return None,
         };
-        Some(Quantity { text: text.to_owned(), value: number * multiplier })
+        Some(Quantity {
+            text: text.to_owned(),
+            value: number * multiplier,
+        })
     }
 
     /// Whole mebibytes, rounded down (the unit of the image's `ZK_SERVER_HEAP`).

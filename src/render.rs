@@ -29,7 +29,10 @@ pub fn environments(environments: &[Environment]) -> Tree {
             resources.push(file);
         }
         resources.sort();
-        tree.insert(format!("{ns}/kustomization.yaml"), document(&header, &Kustomization::new(resources)));
+        tree.insert(
+            format!("{ns}/kustomization.yaml"),
+            document(&header, &Kustomization::new(resources)),
+        );
         if let Some(app) = &objects.argocd {
             tree.insert(format!("_argocd/{ns}.yaml"), document(&header, app));
         }
@@ -63,7 +66,11 @@ struct Kustomization {
 
 impl Kustomization {
     fn new(resources: Vec<String>) -> Self {
-        Kustomization { api_version: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources }
+        Kustomization {
+            api_version: "kustomize.config.k8s.io/v1beta1",
+            kind: "Kustomization",
+            resources,
+        }
     }
 }
 

@@ -6,7 +6,10 @@
 /// The type of a single value.
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     Str,
     Bool,
     /// One of a fixed set of strings.
@@ -22,7 +25,10 @@ pub enum Shape {
     Value(Kind),
     /// `node [VALUE] prop=VALUE …`: the argument and every property are separate leaves, so a
     /// higher layer can override `memory` and keep `cpu`.
-    Props { arg: Option<(&'static str, Kind)>, props: &'static [Prop] },
+    Props {
+        arg: Option<(&'static str, Kind)>,
+        props: &'static [Prop],
+    },
     /// `node VALUE VALUE …`: a list, replaced as a whole by a higher layer.
     List(Kind),
     /// `node "key"="value" …`: a string map, merged key by key across layers.
@@ -30,7 +36,10 @@ pub enum Shape {
     /// `node { … }`: nested settings.
     Block(&'static [Setting]),
     /// `node { item prop=… ; item prop=… }`: a list of records, replaced as a whole.
-    Records { item: &'static str, props: &'static [Prop] },
+    Records {
+        item: &'static str,
+        props: &'static [Prop],
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -70,7 +79,12 @@ const PORT: Kind = int(1, 65535);
 const SPREAD: Kind = Kind::Choice(&["required", "preferred", "none"]);
 
 const fn prop(name: &'static str, kind: Kind, default: Default, doc: &'static str) -> Prop {
-    Prop { name, kind, default, doc }
+    Prop {
+        name,
+        kind,
+        default,
+        doc,
+    }
 }
 
 pub const ENSEMBLE_SETTINGS: &[Setting] = &[
@@ -117,9 +131,24 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
             arg: None,
             props: &[
                 prop("cpu", Kind::Quantity, Default::Str("500m"), "CPU request"),
-                prop("memory", Kind::Quantity, Default::Str("1Gi"), "memory request"),
-                prop("cpu-limit", Kind::Quantity, Default::Derived("the CPU request"), "CPU limit"),
-                prop("memory-limit", Kind::Quantity, Default::Derived("the memory request"), "memory limit"),
+                prop(
+                    "memory",
+                    Kind::Quantity,
+                    Default::Str("1Gi"),
+                    "memory request",
+                ),
+                prop(
+                    "cpu-limit",
+                    Kind::Quantity,
+                    Default::Derived("the CPU request"),
+                    "CPU limit",
+                ),
+                prop(
+                    "memory-limit",
+                    Kind::Quantity,
+                    Default::Derived("the memory request"),
+                    "memory limit",
+                ),
             ],
         },
         default: Default::Unset,
@@ -137,7 +166,12 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         name: "storage",
         shape: Shape::Props {
             arg: Some(("size", Kind::Quantity)),
-            props: &[prop("class", Kind::Str, Default::Unset, "StorageClass name; the cluster default when unset")],
+            props: &[prop(
+                "class",
+                Kind::Str,
+                Default::Unset,
+                "StorageClass name; the cluster default when unset",
+            )],
         },
         default: Default::Str("10Gi"),
         doc: "the data volume (snapshots, and the transaction log unless `datalog` is set)",
@@ -147,7 +181,12 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         name: "datalog",
         shape: Shape::Props {
             arg: Some(("size", Kind::Quantity)),
-            props: &[prop("class", Kind::Str, Default::Unset, "StorageClass name; the cluster default when unset")],
+            props: &[prop(
+                "class",
+                Kind::Str,
+                Default::Unset,
+                "StorageClass name; the cluster default when unset",
+            )],
         },
         default: Default::Unset,
         doc: "a separate volume for the transaction log (dataLogDir), as the admin guide recommends for write-heavy ensembles",
@@ -166,10 +205,20 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
             arg: None,
             props: &[
                 prop("client", PORT, Default::Int(2181), "client connections"),
-                prop("quorum", PORT, Default::Int(2888), "followers to the leader"),
+                prop(
+                    "quorum",
+                    PORT,
+                    Default::Int(2888),
+                    "followers to the leader",
+                ),
                 prop("election", PORT, Default::Int(3888), "leader election"),
                 prop("admin", PORT, Default::Int(8080), "the AdminServer (HTTP)"),
-                prop("metrics", PORT, Default::Int(7000), "the Prometheus metrics provider, when `metrics` is on"),
+                prop(
+                    "metrics",
+                    PORT,
+                    Default::Int(7000),
+                    "the Prometheus metrics provider, when `metrics` is on",
+                ),
             ],
         },
         default: Default::Unset,
@@ -186,8 +235,16 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
     Setting {
         name: "client-service",
         shape: Shape::Props {
-            arg: Some(("type", Kind::Choice(&["ClusterIP", "NodePort", "LoadBalancer"]))),
-            props: &[prop("name", Kind::Str, Default::Derived("the ensemble name"), "Service name clients connect to")],
+            arg: Some((
+                "type",
+                Kind::Choice(&["ClusterIP", "NodePort", "LoadBalancer"]),
+            )),
+            props: &[prop(
+                "name",
+                Kind::Str,
+                Default::Derived("the ensemble name"),
+                "Service name clients connect to",
+            )],
         },
         default: Default::Str("ClusterIP"),
         doc: "the Service that balances clients over all ready servers",
@@ -197,7 +254,12 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         name: "spread",
         shape: Shape::Props {
             arg: Some(("spread", SPREAD)),
-            props: &[prop("topology-key", Kind::Str, Default::Str("kubernetes.io/hostname"), "node label that must differ between servers")],
+            props: &[prop(
+                "topology-key",
+                Kind::Str,
+                Default::Str("kubernetes.io/hostname"),
+                "node label that must differ between servers",
+            )],
         },
         default: Default::Str("required"),
         doc: "pod anti-affinity between servers: required (never two on one node), preferred, or none",
@@ -208,8 +270,18 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         shape: Shape::Props {
             arg: Some(("zone-spread", SPREAD)),
             props: &[
-                prop("topology-key", Kind::Str, Default::Str("topology.kubernetes.io/zone"), "node label of the failure domain"),
-                prop("max-skew", int(1, 255), Default::Int(1), "largest allowed difference of servers between zones"),
+                prop(
+                    "topology-key",
+                    Kind::Str,
+                    Default::Str("topology.kubernetes.io/zone"),
+                    "node label of the failure domain",
+                ),
+                prop(
+                    "max-skew",
+                    int(1, 255),
+                    Default::Int(1),
+                    "largest allowed difference of servers between zones",
+                ),
             ],
         },
         default: Default::Str("preferred"),
@@ -220,7 +292,12 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         name: "disruption",
         shape: Shape::Props {
             arg: None,
-            props: &[prop("max-unavailable", int(1, 127), Default::Int(1), "servers that may be evicted at once")],
+            props: &[prop(
+                "max-unavailable",
+                int(1, 127),
+                Default::Int(1),
+                "servers that may be evicted at once",
+            )],
         },
         default: Default::Unset,
         doc: "the PodDisruptionBudget",
@@ -255,8 +332,18 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         shape: Shape::Props {
             arg: None,
             props: &[
-                prop("uid", int(1, 2_147_483_647), Default::Int(10000), "runAsUser; not root, and 10000 or more to avoid host users"),
-                prop("gid", int(1, 2_147_483_647), Default::Int(1000), "runAsGroup and fsGroup; 1000 is the image's zookeeper group"),
+                prop(
+                    "uid",
+                    int(1, 2_147_483_647),
+                    Default::Int(10000),
+                    "runAsUser; not root, and 10000 or more to avoid host users",
+                ),
+                prop(
+                    "gid",
+                    int(1, 2_147_483_647),
+                    Default::Int(1000),
+                    "runAsGroup and fsGroup; 1000 is the image's zookeeper group",
+                ),
             ],
         },
         default: Default::Unset,
@@ -276,9 +363,19 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
             item: "toleration",
             props: &[
                 prop("key", Kind::Str, Default::Unset, "taint key"),
-                prop("operator", Kind::Choice(&["Equal", "Exists"]), Default::Str("Equal"), "how the value is matched"),
+                prop(
+                    "operator",
+                    Kind::Choice(&["Equal", "Exists"]),
+                    Default::Str("Equal"),
+                    "how the value is matched",
+                ),
                 prop("value", Kind::Str, Default::Unset, "taint value"),
-                prop("effect", Kind::Choice(&["NoSchedule", "PreferNoSchedule", "NoExecute"]), Default::Unset, "taint effect"),
+                prop(
+                    "effect",
+                    Kind::Choice(&["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+                    Default::Unset,
+                    "taint effect",
+                ),
             ],
         },
         default: Default::Unset,
@@ -332,10 +429,30 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         shape: Shape::Props {
             arg: None,
             props: &[
-                prop("initial-delay", int(0, 3600), Default::Int(10), "seconds before the first probe"),
-                prop("period", int(1, 3600), Default::Int(10), "seconds between probes"),
-                prop("timeout", int(1, 3600), Default::Int(5), "seconds a probe may take"),
-                prop("failure-threshold", int(1, 100), Default::Int(6), "failed liveness probes before a restart"),
+                prop(
+                    "initial-delay",
+                    int(0, 3600),
+                    Default::Int(10),
+                    "seconds before the first probe",
+                ),
+                prop(
+                    "period",
+                    int(1, 3600),
+                    Default::Int(10),
+                    "seconds between probes",
+                ),
+                prop(
+                    "timeout",
+                    int(1, 3600),
+                    Default::Int(5),
+                    "seconds a probe may take",
+                ),
+                prop(
+                    "failure-threshold",
+                    int(1, 100),
+                    Default::Int(6),
+                    "failed liveness probes before a restart",
+                ),
             ],
         },
         default: Default::Unset,
@@ -385,8 +502,18 @@ pub const ZOO_CFG_SETTINGS: &[Setting] = &[
         shape: Shape::Props {
             arg: None,
             props: &[
-                prop("snap-retain-count", int(3, 1000), Default::Int(3), "autopurge.snapRetainCount: snapshots kept"),
-                prop("purge-interval", int(0, 8760), Default::Int(24), "autopurge.purgeInterval: hours between purges (0 = off)"),
+                prop(
+                    "snap-retain-count",
+                    int(3, 1000),
+                    Default::Int(3),
+                    "autopurge.snapRetainCount: snapshots kept",
+                ),
+                prop(
+                    "purge-interval",
+                    int(0, 8760),
+                    Default::Int(24),
+                    "autopurge.purgeInterval: hours between purges (0 = off)",
+                ),
             ],
         },
         default: Default::Unset,
@@ -476,15 +603,60 @@ pub const ENVIRONMENT_SETTINGS: &[Setting] = &[
         shape: Shape::Props {
             arg: None,
             props: &[
-                prop("repo", Kind::Str, Default::Unset, "Git repository holding `out/` (required)"),
-                prop("revision", Kind::Str, Default::Str("HEAD"), "branch, tag or commit to sync"),
-                prop("path-prefix", Kind::Str, Default::Str("out"), "where the output directory sits in the repository"),
-                prop("project", Kind::Str, Default::Str("default"), "Argo CD project"),
-                prop("server", Kind::Str, Default::Derived("https://kubernetes.default.svc unless `cluster` is set"), "destination API server"),
-                prop("cluster", Kind::Str, Default::Unset, "destination cluster by name (instead of `server`)"),
-                prop("app-namespace", Kind::Str, Default::Str("argocd"), "namespace of the Application object"),
-                prop("prune", Kind::Bool, Default::Bool(true), "automated sync prunes what the spec no longer produces"),
-                prop("self-heal", Kind::Bool, Default::Bool(true), "automated sync reverts changes made in the cluster"),
+                prop(
+                    "repo",
+                    Kind::Str,
+                    Default::Unset,
+                    "Git repository holding `out/` (required)",
+                ),
+                prop(
+                    "revision",
+                    Kind::Str,
+                    Default::Str("HEAD"),
+                    "branch, tag or commit to sync",
+                ),
+                prop(
+                    "path-prefix",
+                    Kind::Str,
+                    Default::Str("out"),
+                    "where the output directory sits in the repository",
+                ),
+                prop(
+                    "project",
+                    Kind::Str,
+                    Default::Str("default"),
+                    "Argo CD project",
+                ),
+                prop(
+                    "server",
+                    Kind::Str,
+                    Default::Derived("https://kubernetes.default.svc unless `cluster` is set"),
+                    "destination API server",
+                ),
+                prop(
+                    "cluster",
+                    Kind::Str,
+                    Default::Unset,
+                    "destination cluster by name (instead of `server`)",
+                ),
+                prop(
+                    "app-namespace",
+                    Kind::Str,
+                    Default::Str("argocd"),
+                    "namespace of the Application object",
+                ),
+                prop(
+                    "prune",
+                    Kind::Bool,
+                    Default::Bool(true),
+                    "automated sync prunes what the spec no longer produces",
+                ),
+                prop(
+                    "self-heal",
+                    Kind::Bool,
+                    Default::Bool(true),
+                    "automated sync reverts changes made in the cluster",
+                ),
             ],
         },
         default: Default::Unset,
@@ -496,12 +668,42 @@ pub const ENVIRONMENT_SETTINGS: &[Setting] = &[
         shape: Shape::Props {
             arg: None,
             props: &[
-                prop("source", Kind::Str, Default::Unset, "name of the GitRepository holding `out/` (required)"),
-                prop("source-namespace", Kind::Str, Default::Derived("the Kustomization's namespace"), "namespace of the GitRepository"),
-                prop("path-prefix", Kind::Str, Default::Str("out"), "where the output directory sits in the repository"),
-                prop("app-namespace", Kind::Str, Default::Str("flux-system"), "namespace of the Kustomization object"),
-                prop("interval", Kind::Str, Default::Str("10m"), "how often Flux reconciles"),
-                prop("prune", Kind::Bool, Default::Bool(true), "garbage-collect what the spec no longer produces"),
+                prop(
+                    "source",
+                    Kind::Str,
+                    Default::Unset,
+                    "name of the GitRepository holding `out/` (required)",
+                ),
+                prop(
+                    "source-namespace",
+                    Kind::Str,
+                    Default::Derived("the Kustomization's namespace"),
+                    "namespace of the GitRepository",
+                ),
+                prop(
+                    "path-prefix",
+                    Kind::Str,
+                    Default::Str("out"),
+                    "where the output directory sits in the repository",
+                ),
+                prop(
+                    "app-namespace",
+                    Kind::Str,
+                    Default::Str("flux-system"),
+                    "namespace of the Kustomization object",
+                ),
+                prop(
+                    "interval",
+                    Kind::Str,
+                    Default::Str("10m"),
+                    "how often Flux reconciles",
+                ),
+                prop(
+                    "prune",
+                    Kind::Bool,
+                    Default::Bool(true),
+                    "garbage-collect what the spec no longer produces",
+                ),
             ],
         },
         default: Default::Unset,
@@ -511,8 +713,17 @@ pub const ENVIRONMENT_SETTINGS: &[Setting] = &[
 ];
 
 /// Nodes valid inside `environment`, for "did you mean".
-pub const ENVIRONMENT_NODES: &[&str] =
-    &["namespace", "import", "defaults", "ensemble", "labels", "annotations", "namespace-object", "argocd", "flux"];
+pub const ENVIRONMENT_NODES: &[&str] = &[
+    "namespace",
+    "import",
+    "defaults",
+    "ensemble",
+    "labels",
+    "annotations",
+    "namespace-object",
+    "argocd",
+    "flux",
+];
 
 /// Nodes valid at the top level of a file.
 pub const TOP_LEVEL_NODES: &[&str] = &["environment", "import", "defaults", "template"];
@@ -531,7 +742,13 @@ impl Kind {
             Kind::Int { min, max } => format!("an integer from {min} to {max}"),
             Kind::Str => "a string".into(),
             Kind::Bool => "#true or #false".into(),
-            Kind::Choice(c) => format!("one of {}", c.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")),
+            Kind::Choice(c) => format!(
+                "one of {}",
+                c.iter()
+                    .map(|s| format!("\"{s}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Kind::Quantity => "a Kubernetes quantity string such as \"500m\" or \"1Gi\"".into(),
         }
     }

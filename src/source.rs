@@ -42,7 +42,10 @@ pub struct Span {
 
 impl From<SourceSpan> for Span {
     fn from(s: SourceSpan) -> Self {
-        Span { offset: s.offset(), len: s.len() }
+        Span {
+            offset: s.offset(),
+            len: s.len(),
+        }
     }
 }
 
@@ -59,7 +62,11 @@ pub struct SourceMap {
 
 impl SourceMap {
     pub fn add(&mut self, rel: String, name: String, text: String) -> FileId {
-        self.files.push(SourceFile { rel, name, text: Arc::new(text) });
+        self.files.push(SourceFile {
+            rel,
+            name,
+            text: Arc::new(text),
+        });
         FileId(self.files.len() - 1)
     }
 
@@ -97,9 +104,15 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read the specs directory {}: {source}", path.display())]
-    Walk { path: PathBuf, source: walkdir::Error },
+    Walk {
+        path: PathBuf,
+        source: walkdir::Error,
+    },
     #[error("cannot read {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{} is {size} bytes; spec files are limited to {MAX_FILE_BYTES} bytes", path.display())]
     TooLarge { path: PathBuf, size: u64 },
     #[error("{} is not valid UTF-8", path.display())]
@@ -112,24 +125,43 @@ pub enum LoadError {
 /// so a spec tree can never pull in files from elsewhere on the machine.
 pub fn load_dir(dir: &Path) -> Result<SourceMap, LoadError> {
     if !dir.is_dir() {
-        return Err(LoadError::Missing { path: dir.to_owned() });
+        return Err(LoadError::Missing {
+            path: dir.to_owned(),
+        });
     }
     let mut map = SourceMap::default();
-    let walker = walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name();
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name();
     for entry in walker {
-        let entry = entry.map_err(|source| LoadError::Walk { path: dir.to_owned(), source })?;
+        let entry = entry.map_err(|source| LoadError::Walk {
+            path: dir.to_owned(),
+            source,
+        })?;
         let path = entry.path();
         if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "kdl") {
             continue;
         }
         let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
         if size > MAX_FILE_BYTES {
-            return Err(LoadError::TooLarge { path: path.to_owned(), size });
+            return Err(LoadError::TooLarge {
+                path: path.to_owned(),
+                size,
+            });
         }
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
-        let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8 { path: path.to_owned() })?;
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8 {
+            path: path.to_owned(),
+        })?;
         let rel = path.strip_prefix(dir).unwrap_or(path);
-        let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        let rel = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
         let name = display_path(dir, &rel);
         map.add(rel, name, text);
     }
@@ -139,5 +171,9 @@ pub fn load_dir(dir: &Path) -> Result<SourceMap, LoadError> {
 fn display_path(dir: &Path, rel: &str) -> String {
     let dir = dir.to_string_lossy();
     let dir = dir.trim_end_matches('/');
-    if dir.is_empty() || dir == "." { rel.to_owned() } else { format!("{dir}/{rel}") }
+    if dir.is_empty() || dir == "." {
+        rel.to_owned()
+    } else {
+        format!("{dir}/{rel}")
+    }
 }

@@ -15,7 +15,10 @@ pub struct Parsed {
 }
 
 pub fn parse_all(sources: &SourceMap, diags: &mut Diagnostics) -> Parsed {
-    let docs = sources.ids().map(|id| parse_file(sources, id, diags)).collect();
+    let docs = sources
+        .ids()
+        .map(|id| parse_file(sources, id, diags))
+        .collect();
     Parsed { docs }
 }
 
@@ -23,9 +26,12 @@ fn parse_file(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Opt
     let text = sources.get(file).text.as_str();
     if let Some(offset) = too_deep(text) {
         diags.push(
-            Diagnostic::new(Code::Syntax, format!("blocks nest more than {MAX_DEPTH} levels deep"))
-                .at(file, miette::SourceSpan::new(offset.into(), 1), "too deep")
-                .help("zkc specs need a handful of levels; flatten the structure"),
+            Diagnostic::new(
+                Code::Syntax,
+                format!("blocks nest more than {MAX_DEPTH} levels deep"),
+            )
+            .at(file, miette::SourceSpan::new(offset.into(), 1), "too deep")
+            .help("zkc specs need a handful of levels; flatten the structure"),
         );
         return None;
     }

@@ -25,7 +25,11 @@ pub fn render(d: &Diagnostic, sources: &SourceMap, format: MessageFormat, color:
 }
 
 fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     let report = MietteView::new(d, sources);
@@ -53,10 +57,17 @@ impl MietteView {
         let mut labels = Vec::new();
         for (i, label) in d.labels.iter().enumerate() {
             let span = LabeledSpan::new_with_span(Some(label.text.clone()), label.loc.span);
-            let span = if i == 0 { LabeledSpan::new_primary_with_span(Some(label.text.clone()), label.loc.span) } else { span };
+            let span = if i == 0 {
+                LabeledSpan::new_primary_with_span(Some(label.text.clone()), label.loc.span)
+            } else {
+                span
+            };
             if Some(label.loc.file) == primary_file {
                 labels.push(span);
-            } else if let Some((_, v)) = related_by_file.iter_mut().find(|(f, _)| *f == label.loc.file) {
+            } else if let Some((_, v)) = related_by_file
+                .iter_mut()
+                .find(|(f, _)| *f == label.loc.file)
+            {
                 v.push(span);
             } else {
                 related_by_file.push((label.loc.file, vec![span]));
@@ -113,7 +124,9 @@ impl miette::Diagnostic for MietteView {
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.severity {
             Severity::Error => miette::Severity::Error,
-            Severity::Warning if self.related.is_empty() && self.message.starts_with("see also") => {
+            Severity::Warning
+                if self.related.is_empty() && self.message.starts_with("see also") =>
+            {
                 miette::Severity::Advice
             }
             Severity::Warning => miette::Severity::Warning,
@@ -121,7 +134,9 @@ impl miette::Diagnostic for MietteView {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -133,7 +148,9 @@ impl miette::Diagnostic for MietteView {
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
     }
 }
 
@@ -150,7 +167,13 @@ fn position<'a>(d: &Diagnostic, sources: &'a SourceMap) -> Option<Position<'a>> 
     let loc = d.primary()?;
     let (line, column) = sources.line_col(loc.file, loc.span.offset);
     let (end_line, end_column) = sources.line_col(loc.file, loc.span.offset + loc.span.len);
-    Some(Position { file: &sources.get(loc.file).name, line, column, end_line, end_column })
+    Some(Position {
+        file: &sources.get(loc.file).name,
+        line,
+        column,
+        end_line,
+        end_column,
+    })
 }
 
 fn severity_word(s: Severity) -> &'static str {
@@ -208,13 +231,19 @@ fn github(d: &Diagnostic, sources: &SourceMap) -> String {
             escape_property(&title),
             escape_data(&message)
         ),
-        None => format!("::{level} title={}::{}\n", escape_property(&title), escape_data(&message)),
+        None => format!(
+            "::{level} title={}::{}\n",
+            escape_property(&title),
+            escape_data(&message)
+        ),
     }
 }
 
 // Escaping rules of workflow commands (actions/toolkit, packages/core/src/command.ts).
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {

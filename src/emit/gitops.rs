@@ -11,17 +11,39 @@ use crate::model::{ArgoCd, Environment, Flux};
 
 /// Pod Security Admission labels for the "restricted" profile, which the pods satisfy.
 fn pod_security_labels() -> BTreeMap<String, String> {
-    ["enforce", "audit", "warn"].into_iter().map(|mode| (format!("pod-security.kubernetes.io/{mode}"), "restricted".to_owned())).collect()
+    ["enforce", "audit", "warn"]
+        .into_iter()
+        .map(|mode| {
+            (
+                format!("pod-security.kubernetes.io/{mode}"),
+                "restricted".to_owned(),
+            )
+        })
+        .collect()
 }
 
 pub fn namespace(env: &Environment) -> Namespace {
-    let mut labels: BTreeMap<String, String> = env.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+    let mut labels: BTreeMap<String, String> = env
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), v.value.clone()))
+        .collect();
     labels.extend(pod_security_labels());
     labels.insert("app.kubernetes.io/managed-by".into(), "zkc".into());
-    let mut annotations: BTreeMap<String, String> = env.annotations.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+    let mut annotations: BTreeMap<String, String> = env
+        .annotations
+        .iter()
+        .map(|(k, v)| (k.clone(), v.value.clone()))
+        .collect();
     // Deleting the application must never delete a namespace full of data volumes.
-    annotations.insert("argocd.argoproj.io/sync-options".into(), "Prune=false".into());
-    annotations.insert("kustomize.toolkit.fluxcd.io/prune".into(), "disabled".into());
+    annotations.insert(
+        "argocd.argoproj.io/sync-options".into(),
+        "Prune=false".into(),
+    );
+    annotations.insert(
+        "kustomize.toolkit.fluxcd.io/prune".into(),
+        "disabled".into(),
+    );
     Namespace {
         metadata: ObjectMeta {
             name: Some(env.namespace.value.clone()),
@@ -119,25 +141,42 @@ pub fn application(env: &Environment, argo: &ArgoCd) -> Application {
         (None, Some(_)) => None,
         (None, None) => Some("https://kubernetes.default.svc".to_owned()),
     };
-    let automated = (argo.prune || argo.self_heal).then_some(Automated { prune: argo.prune, self_heal: argo.self_heal });
+    let automated = (argo.prune || argo.self_heal).then_some(Automated {
+        prune: argo.prune,
+        self_heal: argo.self_heal,
+    });
     Application {
         api_version: "argoproj.io/v1alpha1",
         kind: "Application",
-        metadata: Meta { name: gitops_name(env), namespace: argo.app_namespace.clone(), labels: gitops_labels() },
+        metadata: Meta {
+            name: gitops_name(env),
+            namespace: argo.app_namespace.clone(),
+            labels: gitops_labels(),
+        },
         spec: ApplicationSpec {
             project: argo.project.clone(),
             source: ApplicationSource {
-                repo_url: argo.repo.as_ref().map(|r| r.value.clone()).unwrap_or_default(),
+                repo_url: argo
+                    .repo
+                    .as_ref()
+                    .map(|r| r.value.clone())
+                    .unwrap_or_default(),
                 target_revision: argo.revision.clone(),
                 path: format!("{}/{ns}", argo.path_prefix.trim_end_matches('/')),
             },
-            destination: ApplicationDestination { server, name: argo.cluster.clone(), namespace: ns.clone() },
+            destination: ApplicationDestination {
+                server,
+                name: argo.cluster.clone(),
+                namespace: ns.clone(),
+            },
             sync_policy: SyncPolicy {
                 automated,
                 // CreateNamespace with managedNamespaceMetadata: Argo CD creates the namespace
                 // already labelled for Pod Security "restricted".
                 sync_options: vec!["CreateNamespace=true".into()],
-                managed_namespace_metadata: ManagedNamespaceMetadata { labels: pod_security_labels() },
+                managed_namespace_metadata: ManagedNamespaceMetadata {
+                    labels: pod_security_labels(),
+                },
             },
         },
     }
@@ -186,21 +225,34 @@ pub fn flux_kustomization(env: &Environment, flux: &Flux) -> FluxKustomization {
     FluxKustomization {
         api_version: "kustomize.toolkit.fluxcd.io/v1",
         kind: "Kustomization",
-        metadata: Meta { name: gitops_name(env), namespace: flux.app_namespace.clone(), labels: gitops_labels() },
+        metadata: Meta {
+            name: gitops_name(env),
+            namespace: flux.app_namespace.clone(),
+            labels: gitops_labels(),
+        },
         spec: FluxKustomizationSpec {
             interval: flux.interval.clone(),
             path: format!("./{}/{ns}", flux.path_prefix.trim_end_matches('/')),
             prune: flux.prune,
             source_ref: SourceRef {
                 kind: "GitRepository",
-                name: flux.source.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
+                name: flux
+                    .source
+                    .as_ref()
+                    .map(|s| s.value.clone())
+                    .unwrap_or_default(),
                 namespace: flux.source_namespace.clone(),
             },
             target_namespace: ns.clone(),
             health_checks: env
                 .ensembles
                 .iter()
-                .map(|e| HealthCheck { api_version: "apps/v1", kind: "StatefulSet", name: e.name.clone(), namespace: ns.clone() })
+                .map(|e| HealthCheck {
+                    api_version: "apps/v1",
+                    kind: "StatefulSet",
+                    name: e.name.clone(),
+                    namespace: ns.clone(),
+                })
                 .collect(),
         },
     }

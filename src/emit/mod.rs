@@ -19,6 +19,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use crate::model::{Ensemble, Environment};
 
 /// One Kubernetes object zkc writes, one per file.
+// A handful of objects per ensemble live briefly between emit and render; boxing the large
+// variants would cost more noise than the memory it saves.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(untagged)]
 pub enum Object {
@@ -83,8 +86,14 @@ pub fn environment(env: &Environment) -> EnvironmentObjects {
     }
     EnvironmentObjects {
         namespaced,
-        argocd: env.argocd.as_ref().map(|a| Object::Application(gitops::application(env, a))),
-        flux: env.flux.as_ref().map(|f| Object::FluxKustomization(gitops::flux_kustomization(env, f))),
+        argocd: env
+            .argocd
+            .as_ref()
+            .map(|a| Object::Application(gitops::application(env, a))),
+        flux: env
+            .flux
+            .as_ref()
+            .map(|f| Object::FluxKustomization(gitops::flux_kustomization(env, f))),
     }
 }
 
@@ -97,7 +106,11 @@ fn ensemble(env: &Environment, e: &Ensemble) -> Vec<Object> {
         Object::PodDisruptionBudget(workload::disruption_budget(env, e)),
         Object::Service(network::client_service(env, e)),
     ];
-    objects.extend(network::peer_services(env, e).into_iter().map(Object::Service));
+    objects.extend(
+        network::peer_services(env, e)
+            .into_iter()
+            .map(Object::Service),
+    );
     if e.network_policy.enabled.value {
         objects.push(Object::NetworkPolicy(network::network_policy(env, e)));
     }
@@ -109,8 +122,12 @@ fn ensemble(env: &Environment, e: &Ensemble) -> Vec<Object> {
 fn meta(env: &Environment, e: &Ensemble, name: String) -> ObjectMeta {
     let mut labels = common_labels(env, e);
     labels.extend(names::selector(e));
-    let annotations: BTreeMap<String, String> =
-        env.annotations.iter().chain(&e.annotations).map(|(k, v)| (k.clone(), v.value.clone())).collect();
+    let annotations: BTreeMap<String, String> = env
+        .annotations
+        .iter()
+        .chain(&e.annotations)
+        .map(|(k, v)| (k.clone(), v.value.clone()))
+        .collect();
     ObjectMeta {
         name: Some(name),
         namespace: Some(env.namespace.value.clone()),
@@ -121,8 +138,12 @@ fn meta(env: &Environment, e: &Ensemble, name: String) -> ObjectMeta {
 }
 
 fn common_labels(env: &Environment, e: &Ensemble) -> BTreeMap<String, String> {
-    let mut labels: BTreeMap<String, String> =
-        env.labels.iter().chain(&e.labels).map(|(k, v)| (k.clone(), v.value.clone())).collect();
+    let mut labels: BTreeMap<String, String> = env
+        .labels
+        .iter()
+        .chain(&e.labels)
+        .map(|(k, v)| (k.clone(), v.value.clone()))
+        .collect();
     labels.insert("app.kubernetes.io/managed-by".into(), "zkc".into());
     labels.insert("app.kubernetes.io/component".into(), "coordination".into());
     labels

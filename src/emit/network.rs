@@ -2,7 +2,8 @@
 
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+    NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
+    NetworkPolicySpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -50,7 +51,10 @@ pub fn peer_services(env: &Environment, e: &Ensemble) -> Vec<Service> {
     (1..=e.servers.value)
         .map(|id| {
             let mut selector = names::selector(e);
-            selector.insert("statefulset.kubernetes.io/pod-name".into(), names::pod(e, id));
+            selector.insert(
+                "statefulset.kubernetes.io/pod-name".into(),
+                names::pod(e, id),
+            );
             Service {
                 metadata: meta(env, e, names::pod(e, id)),
                 spec: Some(ServiceSpec {
@@ -79,11 +83,19 @@ fn service_port(name: &str, number: i64) -> ServicePort {
 /// (and metrics) port from the namespace, or the pods and namespaces the spec allows. This is
 /// the origin's namespace isolation, enforced by the network instead of by convention.
 pub fn network_policy(env: &Environment, e: &Ensemble) -> NetworkPolicy {
-    let own_pods = NetworkPolicyPeer { pod_selector: Some(selector(e)), ..NetworkPolicyPeer::default() };
+    let own_pods = NetworkPolicyPeer {
+        pod_selector: Some(selector(e)),
+        ..NetworkPolicyPeer::default()
+    };
     let np = &e.network_policy;
     let namespace_pods = NetworkPolicyPeer {
         pod_selector: Some(LabelSelector {
-            match_labels: (!np.allow_pods.is_empty()).then(|| np.allow_pods.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect()),
+            match_labels: (!np.allow_pods.is_empty()).then(|| {
+                np.allow_pods
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.value.clone()))
+                    .collect()
+            }),
             ..LabelSelector::default()
         }),
         ..NetworkPolicyPeer::default()
@@ -115,16 +127,26 @@ pub fn network_policy(env: &Environment, e: &Ensemble) -> NetworkPolicy {
             ingress: Some(vec![
                 NetworkPolicyIngressRule {
                     from: Some(vec![own_pods]),
-                    ports: Some(vec![policy_port(e.ports.quorum.value), policy_port(e.ports.election.value), policy_port(e.ports.admin.value)]),
+                    ports: Some(vec![
+                        policy_port(e.ports.quorum.value),
+                        policy_port(e.ports.election.value),
+                        policy_port(e.ports.admin.value),
+                    ]),
                 },
-                NetworkPolicyIngressRule { from: Some(client_peers), ports: Some(client_ports) },
+                NetworkPolicyIngressRule {
+                    from: Some(client_peers),
+                    ports: Some(client_ports),
+                },
             ]),
             ..NetworkPolicySpec::default()
         }),
-        ..NetworkPolicy::default()
     }
 }
 
 fn policy_port(number: i64) -> NetworkPolicyPort {
-    NetworkPolicyPort { port: Some(IntOrString::Int(number as i32)), protocol: Some("TCP".into()), ..NetworkPolicyPort::default() }
+    NetworkPolicyPort {
+        port: Some(IntOrString::Int(number as i32)),
+        protocol: Some("TCP".into()),
+        ..NetworkPolicyPort::default()
+    }
 }

@@ -3,14 +3,16 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{
-    StatefulSet, StatefulSetOrdinals, StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec, StatefulSetUpdateStrategy,
+    StatefulSet, StatefulSetOrdinals, StatefulSetPersistentVolumeClaimRetentionPolicy,
+    StatefulSetSpec, StatefulSetUpdateStrategy,
 };
 use k8s_openapi::api::core::v1::{
-    Affinity, Capabilities, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    ExecAction, KeyToPath, LocalObjectReference, ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec,
-    PodAffinityTerm, PodAntiAffinity, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
-    SecurityContext, ServiceAccount, Toleration, TopologySpreadConstraint, Volume, VolumeMount, VolumeResourceRequirements,
-    WeightedPodAffinityTerm,
+    Affinity, Capabilities, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort,
+    EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction, KeyToPath, LocalObjectReference,
+    ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm,
+    PodAntiAffinity, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
+    SeccompProfile, SecurityContext, ServiceAccount, Toleration, TopologySpreadConstraint, Volume,
+    VolumeMount, VolumeResourceRequirements, WeightedPodAffinityTerm,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -66,7 +68,10 @@ pub fn disruption_budget(env: &Environment, e: &Ensemble) -> PodDisruptionBudget
 }
 
 pub fn selector(e: &Ensemble) -> LabelSelector {
-    LabelSelector { match_labels: Some(names::selector(e)), ..LabelSelector::default() }
+    LabelSelector {
+        match_labels: Some(names::selector(e)),
+        ..LabelSelector::default()
+    }
 }
 
 pub fn stateful_set(env: &Environment, e: &Ensemble, zoo_cfg: &str) -> StatefulSet {
@@ -74,7 +79,11 @@ pub fn stateful_set(env: &Environment, e: &Ensemble, zoo_cfg: &str) -> StatefulS
     if let Some(datalog) = &e.datalog {
         volume_claims.push(volume_claim(env, e, "datalog", datalog));
     }
-    let retention = if e.retain_storage.value { "Retain" } else { "Delete" };
+    let retention = if e.retain_storage.value {
+        "Retain"
+    } else {
+        "Delete"
+    };
     StatefulSet {
         metadata: meta(env, e, e.name.clone()),
         spec: Some(StatefulSetSpec {
@@ -83,11 +92,16 @@ pub fn stateful_set(env: &Environment, e: &Ensemble, zoo_cfg: &str) -> StatefulS
             selector: selector(e),
             service_name: (!e.per_server_services.value).then(|| names::headless_service(e)),
             pod_management_policy: Some(e.pod_management.value.clone()),
-            update_strategy: Some(StatefulSetUpdateStrategy { type_: Some("RollingUpdate".into()), ..Default::default() }),
-            persistent_volume_claim_retention_policy: Some(StatefulSetPersistentVolumeClaimRetentionPolicy {
-                when_deleted: Some(retention.into()),
-                when_scaled: Some(retention.into()),
+            update_strategy: Some(StatefulSetUpdateStrategy {
+                type_: Some("RollingUpdate".into()),
+                ..Default::default()
             }),
+            persistent_volume_claim_retention_policy: Some(
+                StatefulSetPersistentVolumeClaimRetentionPolicy {
+                    when_deleted: Some(retention.into()),
+                    when_scaled: Some(retention.into()),
+                },
+            ),
             template: pod_template(env, e, zoo_cfg),
             volume_claim_templates: Some(volume_claims),
             ..StatefulSetSpec::default()
@@ -96,7 +110,12 @@ pub fn stateful_set(env: &Environment, e: &Ensemble, zoo_cfg: &str) -> StatefulS
     }
 }
 
-fn volume_claim(env: &Environment, e: &Ensemble, name: &str, volume: &model::Volume) -> PersistentVolumeClaim {
+fn volume_claim(
+    env: &Environment,
+    e: &Ensemble,
+    name: &str,
+    volume: &model::Volume,
+) -> PersistentVolumeClaim {
     let mut metadata = meta(env, e, name.to_owned());
     // The claim's namespace is the StatefulSet's; a namespace here is ignored and noisy.
     metadata.namespace = None;
@@ -107,7 +126,10 @@ fn volume_claim(env: &Environment, e: &Ensemble, name: &str, volume: &model::Vol
             access_modes: Some(vec!["ReadWriteOnce".into()]),
             storage_class_name: volume.class.as_ref().map(|c| c.value.clone()),
             resources: Some(VolumeResourceRequirements {
-                requests: Some(BTreeMap::from([("storage".to_owned(), Quantity(volume.size.value.text.clone()))])),
+                requests: Some(BTreeMap::from([(
+                    "storage".to_owned(),
+                    Quantity(volume.size.value.text.clone()),
+                )])),
                 ..Default::default()
             }),
             ..PersistentVolumeClaimSpec::default()
@@ -121,11 +143,21 @@ fn pod_template(env: &Environment, e: &Ensemble, zoo_cfg: &str) -> PodTemplateSp
     metadata.name = None;
     metadata.namespace = None;
     let mut annotations: BTreeMap<String, String> = metadata.annotations.take().unwrap_or_default();
-    annotations.extend(e.pod_annotations.iter().map(|(k, v)| (k.clone(), v.value.clone())));
-    annotations.insert(CONFIG_CHECKSUM.into(), format!("sha256:{:x}", Sha256::digest(zoo_cfg.as_bytes())));
+    annotations.extend(
+        e.pod_annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone())),
+    );
+    annotations.insert(
+        CONFIG_CHECKSUM.into(),
+        format!("sha256:{:x}", Sha256::digest(zoo_cfg.as_bytes())),
+    );
     if e.metrics.value {
         annotations.insert("prometheus.io/scrape".into(), "true".into());
-        annotations.insert("prometheus.io/port".into(), e.ports.metrics.value.to_string());
+        annotations.insert(
+            "prometheus.io/port".into(),
+            e.ports.metrics.value.to_string(),
+        );
         annotations.insert("prometheus.io/path".into(), "/metrics".into());
     }
     metadata.annotations = Some(annotations);
@@ -145,24 +177,41 @@ fn pod_template(env: &Environment, e: &Ensemble, zoo_cfg: &str) -> PodTemplateSp
                 // The volumes become group-owned by the image's zookeeper group and writable by it.
                 fs_group: Some(gid),
                 fs_group_change_policy: Some("OnRootMismatch".into()),
-                seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
+                seccomp_profile: Some(SeccompProfile {
+                    type_: "RuntimeDefault".into(),
+                    ..Default::default()
+                }),
                 ..PodSecurityContext::default()
             }),
             affinity: affinity(e),
             topology_spread_constraints: topology_spread(e),
-            node_selector: (!e.node_selector.is_empty())
-                .then(|| e.node_selector.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect()),
-            tolerations: (!e.tolerations.value.is_empty()).then(|| e.tolerations.value.iter().map(toleration).collect()),
+            node_selector: (!e.node_selector.is_empty()).then(|| {
+                e.node_selector
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.value.clone()))
+                    .collect()
+            }),
+            tolerations: (!e.tolerations.value.is_empty())
+                .then(|| e.tolerations.value.iter().map(toleration).collect()),
             priority_class_name: e.priority_class.as_ref().map(|p| p.value.clone()),
-            image_pull_secrets: (!e.pull_secrets.value.is_empty())
-                .then(|| e.pull_secrets.value.iter().map(|s| LocalObjectReference { name: s.clone() }).collect()),
+            image_pull_secrets: (!e.pull_secrets.value.is_empty()).then(|| {
+                e.pull_secrets
+                    .value
+                    .iter()
+                    .map(|s| LocalObjectReference { name: s.clone() })
+                    .collect()
+            }),
             containers: vec![container(e)],
             volumes: Some(vec![
                 Volume {
                     name: "config".into(),
                     config_map: Some(ConfigMapVolumeSource {
                         name: names::config_map(e),
-                        items: Some(vec![KeyToPath { key: "zoo.cfg".into(), path: "zoo.cfg".into(), ..Default::default() }]),
+                        items: Some(vec![KeyToPath {
+                            key: "zoo.cfg".into(),
+                            path: "zoo.cfg".into(),
+                            ..Default::default()
+                        }]),
                         ..Default::default()
                     }),
                     ..Volume::default()
@@ -176,7 +225,11 @@ fn pod_template(env: &Environment, e: &Ensemble, zoo_cfg: &str) -> PodTemplateSp
 }
 
 fn empty_dir(name: &str) -> Volume {
-    Volume { name: name.into(), empty_dir: Some(EmptyDirVolumeSource::default()), ..Volume::default() }
+    Volume {
+        name: name.into(),
+        empty_dir: Some(EmptyDirVolumeSource::default()),
+        ..Volume::default()
+    }
 }
 
 fn toleration(t: &BTreeMap<String, String>) -> Toleration {
@@ -196,14 +249,25 @@ fn affinity(e: &Ensemble) -> Option<Affinity> {
         ..PodAffinityTerm::default()
     };
     let anti = match e.spread.mode.value.as_str() {
-        "required" => PodAntiAffinity { required_during_scheduling_ignored_during_execution: Some(vec![term]), ..Default::default() },
+        "required" => PodAntiAffinity {
+            required_during_scheduling_ignored_during_execution: Some(vec![term]),
+            ..Default::default()
+        },
         "preferred" => PodAntiAffinity {
-            preferred_during_scheduling_ignored_during_execution: Some(vec![WeightedPodAffinityTerm { weight: 100, pod_affinity_term: term }]),
+            preferred_during_scheduling_ignored_during_execution: Some(vec![
+                WeightedPodAffinityTerm {
+                    weight: 100,
+                    pod_affinity_term: term,
+                },
+            ]),
             ..Default::default()
         },
         _ => return None,
     };
-    Some(Affinity { pod_anti_affinity: Some(anti), ..Affinity::default() })
+    Some(Affinity {
+        pod_anti_affinity: Some(anti),
+        ..Affinity::default()
+    })
 }
 
 fn topology_spread(e: &Ensemble) -> Option<Vec<TopologySpreadConstraint>> {
@@ -248,7 +312,8 @@ fn container(e: &Ensemble) -> Container {
     if e.datalog.is_some() {
         mounts.insert(1, mount("datalog", DATALOG_DIR));
     }
-    let resources = |cpu: &model::Sp<crate::quantity::Quantity>, memory: &model::Sp<crate::quantity::Quantity>| {
+    let resources = |cpu: &model::Sp<crate::quantity::Quantity>,
+                     memory: &model::Sp<crate::quantity::Quantity>| {
         BTreeMap::from([
             ("cpu".to_owned(), Quantity(cpu.value.text.clone())),
             ("memory".to_owned(), Quantity(memory.value.text.clone())),
@@ -266,7 +331,12 @@ fn container(e: &Ensemble) -> Container {
             ..ResourceRequirements::default()
         }),
         readiness_probe: Some(probe(e, "srvr", "^Mode: ", 3)),
-        liveness_probe: Some(probe(e, "ruok", "^imok", e.probes.failure_threshold.value as i32)),
+        liveness_probe: Some(probe(
+            e,
+            "ruok",
+            "^imok",
+            e.probes.failure_threshold.value as i32,
+        )),
         security_context: Some(SecurityContext {
             run_as_non_root: Some(true),
             run_as_user: Some(e.uid.value),
@@ -274,8 +344,14 @@ fn container(e: &Ensemble) -> Container {
             allow_privilege_escalation: Some(false),
             privileged: Some(false),
             read_only_root_filesystem: Some(true),
-            capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), ..Capabilities::default() }),
-            seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".into()]),
+                ..Capabilities::default()
+            }),
+            seccomp_profile: Some(SeccompProfile {
+                type_: "RuntimeDefault".into(),
+                ..Default::default()
+            }),
             ..SecurityContext::default()
         }),
         volume_mounts: Some(mounts),
@@ -290,7 +366,10 @@ fn env_vars(e: &Ensemble) -> Vec<EnvVar> {
         EnvVar {
             name: "ZOO_MY_ID".into(),
             value_from: Some(EnvVarSource {
-                field_ref: Some(ObjectFieldSelector { field_path: format!("metadata.labels['{POD_INDEX_LABEL}']"), ..Default::default() }),
+                field_ref: Some(ObjectFieldSelector {
+                    field_path: format!("metadata.labels['{POD_INDEX_LABEL}']"),
+                    ..Default::default()
+                }),
                 ..Default::default()
             }),
             ..EnvVar::default()
@@ -311,15 +390,28 @@ fn env_vars(e: &Ensemble) -> Vec<EnvVar> {
 }
 
 fn value(name: &str, value: String) -> EnvVar {
-    EnvVar { name: name.into(), value: Some(value), ..EnvVar::default() }
+    EnvVar {
+        name: name.into(),
+        value: Some(value),
+        ..EnvVar::default()
+    }
 }
 
 fn port(name: &str, number: i64) -> ContainerPort {
-    ContainerPort { name: Some(name.into()), container_port: number as i32, protocol: Some("TCP".into()), ..ContainerPort::default() }
+    ContainerPort {
+        name: Some(name.into()),
+        container_port: number as i32,
+        protocol: Some("TCP".into()),
+        ..ContainerPort::default()
+    }
 }
 
 fn mount(name: &str, path: &str) -> VolumeMount {
-    VolumeMount { name: name.into(), mount_path: path.into(), ..VolumeMount::default() }
+    VolumeMount {
+        name: name.into(),
+        mount_path: path.into(),
+        ..VolumeMount::default()
+    }
 }
 
 /// A four-letter-word probe through the image's `nc`. `srvr` answers "Mode: …" only while the
@@ -332,7 +424,10 @@ fn probe(e: &Ensemble, word: &str, expect: &str, failure_threshold: i32) -> Prob
             command: Some(vec![
                 "sh".into(),
                 "-c".into(),
-                format!("echo {word} | nc -w {} 127.0.0.1 {} | grep -q '{expect}'", p.timeout.value, e.ports.client.value),
+                format!(
+                    "echo {word} | nc -w {} 127.0.0.1 {} | grep -q '{expect}'",
+                    p.timeout.value, e.ports.client.value
+                ),
             ]),
         }),
         initial_delay_seconds: Some(p.initial_delay.value as i32),
@@ -342,4 +437,3 @@ fn probe(e: &Ensemble, word: &str, expect: &str, failure_threshold: i32) -> Prob
         ..Probe::default()
     }
 }
-

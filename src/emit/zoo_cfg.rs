@@ -12,7 +12,8 @@ pub const DATALOG_DIR: &str = "/datalog";
 
 /// The Prometheus provider class shipped with ZooKeeper 3.6 and later (admin guide,
 /// "Metrics Providers").
-const PROMETHEUS_PROVIDER: &str = "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider";
+const PROMETHEUS_PROVIDER: &str =
+    "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider";
 
 pub fn render(env: &Environment, e: &Ensemble) -> String {
     let cfg = &e.zoo_cfg;
@@ -33,7 +34,10 @@ pub fn render(env: &Environment, e: &Ensemble) -> String {
     line("maxClientCnxns", &cfg.max_client_cnxns.value);
     line("autopurge.snapRetainCount", &cfg.snap_retain_count.value);
     line("autopurge.purgeInterval", &cfg.purge_interval.value);
-    line("4lw.commands.whitelist", &cfg.four_letter_words.value.join(","));
+    line(
+        "4lw.commands.whitelist",
+        &cfg.four_letter_words.value.join(","),
+    );
     line("admin.serverPort", &e.ports.admin.value);
     // Peers reach each other through Service names whose address (the pod IP, or a Service IP
     // in per-server mode) is not what the server would bind to by name: bind on all addresses.
@@ -46,7 +50,15 @@ pub fn render(env: &Environment, e: &Ensemble) -> String {
         line(key, &value.value);
     }
     for id in 1..=e.servers.value {
-        line(&format!("server.{id}"), &format!("{}:{}:{}", names::peer_host(env, e, id), e.ports.quorum.value, e.ports.election.value));
+        line(
+            &format!("server.{id}"),
+            &format!(
+                "{}:{}:{}",
+                names::peer_host(env, e, id),
+                e.ports.quorum.value,
+                e.ports.election.value
+            ),
+        );
     }
     out
 }

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use kdl::{KdlDocument, KdlNode};
 
-pub use settings::{Block, Def, LeafKey, Value};
 use settings::Reader;
+pub use settings::{Block, Def, LeafKey, Value};
 
 use crate::diag::{Code, Diagnostic, Diagnostics, unknown_name_help};
 use crate::schema::{self, Default, Kind, Setting, Shape};
@@ -104,7 +104,11 @@ impl FileItems {
 pub fn resolve(sources: &SourceMap, parsed: &Parsed, diags: &mut Diagnostics) -> Vec<Environment> {
     let files: Vec<Option<FileItems>> = sources
         .ids()
-        .map(|id| parsed.docs[id.0].as_ref().map(|doc| read_file(id, doc, diags)))
+        .map(|id| {
+            parsed.docs[id.0]
+                .as_ref()
+                .map(|doc| read_file(id, doc, diags))
+        })
         .collect();
     let mut environments = Vec::new();
     for (i, items) in files.iter().enumerate() {
@@ -118,7 +122,10 @@ pub fn resolve(sources: &SourceMap, parsed: &Parsed, diags: &mut Diagnostics) ->
 fn read_file(file: FileId, doc: &KdlDocument, diags: &mut Diagnostics) -> FileItems {
     let mut items = FileItems::default();
     let mut template_names: BTreeMap<String, Loc> = BTreeMap::new();
-    let has_environment = doc.nodes().iter().any(|n| n.name().value() == "environment");
+    let has_environment = doc
+        .nodes()
+        .iter()
+        .any(|n| n.name().value() == "environment");
     for node in doc.nodes() {
         let mut reader = Reader { file, diags };
         match node.name().value() {
@@ -128,7 +135,9 @@ fn read_file(file: FileId, doc: &KdlDocument, diags: &mut Diagnostics) -> FileIt
                 }
             }
             "template" => {
-                if let Some(t) = read_named(&mut reader, node, "template", schema::ENSEMBLE_SETTINGS) {
+                if let Some(t) =
+                    read_named(&mut reader, node, "template", schema::ENSEMBLE_SETTINGS)
+                {
                     if let Some(first) = template_names.insert(t.name.clone(), t.loc) {
                         duplicate(reader.diags, "template", &t.name, t.loc, first);
                     }
@@ -145,7 +154,13 @@ fn read_file(file: FileId, doc: &KdlDocument, diags: &mut Diagnostics) -> FileIt
             "import" => items.imports.extend(read_imports(&mut reader, node)),
             "defaults" => {
                 if let Some(children) = block_of(&mut reader, node) {
-                    reader.block(schema::ENSEMBLE_SETTINGS, "", children, &[], &mut items.defaults);
+                    reader.block(
+                        schema::ENSEMBLE_SETTINGS,
+                        "",
+                        children,
+                        &[],
+                        &mut items.defaults,
+                    );
                 }
             }
             "ensemble" => misplaced(
@@ -156,9 +171,12 @@ fn read_file(file: FileId, doc: &KdlDocument, diags: &mut Diagnostics) -> FileIt
                 "put it inside `environment \"NAME\" { … }`, or make it a `template` to share it",
             ),
             other => reader.diags.push(
-                Diagnostic::new(Code::UnknownNode, format!("unknown top-level node `{other}`"))
-                    .at(file, node.name().span(), "not valid at the top level")
-                    .help(unknown_name_help(other, schema::TOP_LEVEL_NODES)),
+                Diagnostic::new(
+                    Code::UnknownNode,
+                    format!("unknown top-level node `{other}`"),
+                )
+                .at(file, node.name().span(), "not valid at the top level")
+                .help(unknown_name_help(other, schema::TOP_LEVEL_NODES)),
             ),
         }
     }
@@ -168,7 +186,14 @@ fn read_file(file: FileId, doc: &KdlDocument, diags: &mut Diagnostics) -> FileIt
 fn read_environment(reader: &mut Reader, node: &KdlNode) -> Option<EnvDecl> {
     let (name, loc) = name_arg(reader, node, "environment")?;
     reject_props(reader, node, "environment", &[]);
-    let mut env = EnvDecl { name, loc, imports: Vec::new(), defaults: Vec::new(), settings: Vec::new(), ensembles: Vec::new() };
+    let mut env = EnvDecl {
+        name,
+        loc,
+        imports: Vec::new(),
+        defaults: Vec::new(),
+        settings: Vec::new(),
+        ensembles: Vec::new(),
+    };
     let children = block_of(reader, node)?;
     let mut ensemble_names: BTreeMap<String, Loc> = BTreeMap::new();
     for child in children.nodes() {
@@ -183,10 +208,13 @@ fn read_environment(reader: &mut Reader, node: &KdlNode) -> Option<EnvDecl> {
                 if let Some(e) = read_named(reader, child, "ensemble", schema::ENSEMBLE_SETTINGS) {
                     if let Some(first) = ensemble_names.insert(e.name.clone(), e.loc) {
                         reader.diags.push(
-                            Diagnostic::new(Code::DuplicateEnsemble, format!("ensemble `{}` is defined twice", e.name))
-                                .at_loc(e.loc, "second definition")
-                                .at_loc(first, "first definition")
-                                .help("give each ensemble of a namespace its own name"),
+                            Diagnostic::new(
+                                Code::DuplicateEnsemble,
+                                format!("ensemble `{}` is defined twice", e.name),
+                            )
+                            .at_loc(e.loc, "second definition")
+                            .at_loc(first, "first definition")
+                            .help("give each ensemble of a namespace its own name"),
                         );
                     }
                     env.ensembles.push(e);
@@ -195,17 +223,37 @@ fn read_environment(reader: &mut Reader, node: &KdlNode) -> Option<EnvDecl> {
             _ => {}
         }
     }
-    reader.block(schema::ENVIRONMENT_SETTINGS, "", children, &["import", "defaults", "ensemble"], &mut env.settings);
+    reader.block(
+        schema::ENVIRONMENT_SETTINGS,
+        "",
+        children,
+        &["import", "defaults", "ensemble"],
+        &mut env.settings,
+    );
     Some(env)
 }
 
 /// `template "NAME" [extends="T"] { … }` and `ensemble "NAME" [extends="T"] [{ … }]`.
-fn read_named(reader: &mut Reader, node: &KdlNode, what: &str, table: &'static [Setting]) -> Option<Named> {
+fn read_named(
+    reader: &mut Reader,
+    node: &KdlNode,
+    what: &str,
+    table: &'static [Setting],
+) -> Option<Named> {
     let (name, loc) = name_arg(reader, node, what)?;
     reject_props(reader, node, what, &["extends"]);
-    let extends = node.entries().iter().find(|e| e.name().is_some_and(|n| n.value() == "extends")).and_then(|e| {
-        match e.value().as_string() {
-            Some(s) => Some((s.to_owned(), Loc { file: reader.file, span: e.span().into() })),
+    let extends = node
+        .entries()
+        .iter()
+        .find(|e| e.name().is_some_and(|n| n.value() == "extends"))
+        .and_then(|e| match e.value().as_string() {
+            Some(s) => Some((
+                s.to_owned(),
+                Loc {
+                    file: reader.file,
+                    span: e.span().into(),
+                },
+            )),
             None => {
                 reader.diags.push(
                     Diagnostic::new(Code::WrongType, "`extends` names a template")
@@ -214,20 +262,34 @@ fn read_named(reader: &mut Reader, node: &KdlNode, what: &str, table: &'static [
                 );
                 None
             }
-        }
-    });
+        });
     let mut block = Vec::new();
     if let Some(children) = node.children() {
         reader.block(table, "", children, &[], &mut block);
     }
-    Some(Named { name, loc, extends, block })
+    Some(Named {
+        name,
+        loc,
+        extends,
+        block,
+    })
 }
 
 fn name_arg(reader: &mut Reader, node: &KdlNode, what: &str) -> Option<(String, Loc)> {
-    let args: Vec<_> = node.entries().iter().filter(|e| e.name().is_none()).collect();
+    let args: Vec<_> = node
+        .entries()
+        .iter()
+        .filter(|e| e.name().is_none())
+        .collect();
     match args.as_slice() {
         [only] => match only.value().as_string() {
-            Some(s) => Some((s.to_owned(), Loc { file: reader.file, span: only.span().into() })),
+            Some(s) => Some((
+                s.to_owned(),
+                Loc {
+                    file: reader.file,
+                    span: only.span().into(),
+                },
+            )),
             None => {
                 reader.diags.push(
                     Diagnostic::new(Code::WrongType, format!("the name of a {what} is a string"))
@@ -259,11 +321,18 @@ fn name_arg(reader: &mut Reader, node: &KdlNode, what: &str) -> Option<(String, 
 fn reject_props(reader: &mut Reader, node: &KdlNode, what: &str, allowed: &[&str]) {
     for e in node.entries() {
         if let Some(name) = e.name().filter(|n| !allowed.contains(&n.value())) {
-            let help = if allowed.is_empty() { format!("`{what}` takes no properties") } else { unknown_name_help(name.value(), allowed) };
+            let help = if allowed.is_empty() {
+                format!("`{what}` takes no properties")
+            } else {
+                unknown_name_help(name.value(), allowed)
+            };
             reader.diags.push(
-                Diagnostic::new(Code::UnknownProperty, format!("`{what}` has no property `{}`", name.value()))
-                    .at(reader.file, name.span(), "unknown property")
-                    .help(help),
+                Diagnostic::new(
+                    Code::UnknownProperty,
+                    format!("`{what}` has no property `{}`", name.value()),
+                )
+                .at(reader.file, name.span(), "unknown property")
+                .help(help),
             );
         }
     }
@@ -272,9 +341,12 @@ fn reject_props(reader: &mut Reader, node: &KdlNode, what: &str, allowed: &[&str
 fn block_of<'d>(reader: &mut Reader, node: &'d KdlNode) -> Option<&'d KdlDocument> {
     if node.children().is_none() {
         reader.diags.push(
-            Diagnostic::new(Code::WrongArity, format!("`{}` takes a block", node.name().value()))
-                .at(reader.file, node.span(), "expected `{ … }`")
-                .help(format!("write {} {{ … }}", node.name().value())),
+            Diagnostic::new(
+                Code::WrongArity,
+                format!("`{}` takes a block", node.name().value()),
+            )
+            .at(reader.file, node.span(), "expected `{ … }`")
+            .help(format!("write {} {{ … }}", node.name().value())),
         );
     }
     node.children()
@@ -290,7 +362,10 @@ fn read_imports(reader: &mut Reader, node: &KdlNode) -> Vec<Import> {
         );
     }
     for e in node.entries() {
-        let loc = Loc { file: reader.file, span: e.span().into() };
+        let loc = Loc {
+            file: reader.file,
+            span: e.span().into(),
+        };
         match (e.name(), e.value().as_string()) {
             (None, Some(path)) => {
                 let rel = normalize_import(path);
@@ -333,18 +408,24 @@ fn normalize_import(path: &str) -> Option<String> {
 
 fn misplaced(diags: &mut Diagnostics, file: FileId, node: &KdlNode, why: &str, help: &str) {
     diags.push(
-        Diagnostic::new(Code::NotAnEnvironmentItem, format!("`{}` is not valid here: {why}", node.name().value()))
-            .at(file, node.name().span(), "not valid here")
-            .help(help),
+        Diagnostic::new(
+            Code::NotAnEnvironmentItem,
+            format!("`{}` is not valid here: {why}", node.name().value()),
+        )
+        .at(file, node.name().span(), "not valid here")
+        .help(help),
     );
 }
 
 fn duplicate(diags: &mut Diagnostics, what: &str, name: &str, second: Loc, first: Loc) {
     diags.push(
-        Diagnostic::new(Code::DuplicateDefinition, format!("{what} `{name}` is defined twice"))
-            .at_loc(second, "second definition")
-            .at_loc(first, "first definition")
-            .help(format!("rename or remove one of the two {what}s")),
+        Diagnostic::new(
+            Code::DuplicateDefinition,
+            format!("{what} `{name}` is defined twice"),
+        )
+        .at_loc(second, "second definition")
+        .at_loc(first, "first definition")
+        .help(format!("rename or remove one of the two {what}s")),
     );
 }
 
@@ -363,15 +444,19 @@ fn resolve_environment(
     let mut templates: BTreeMap<&str, (FileId, &Named)> = BTreeMap::new();
     for f in std::iter::once(file).chain(libraries.iter().copied()) {
         for t in files[f.0].iter().flat_map(|items| &items.templates) {
-            if let Some((other_file, other)) = templates.insert(&t.name, (f, t)) {
-                if other_file != f {
-                    duplicate(diags, "template", &t.name, t.loc, other.loc);
-                }
+            if let Some((other_file, other)) = templates.insert(&t.name, (f, t))
+                && other_file != f
+            {
+                duplicate(diags, "template", &t.name, t.loc, other.loc);
             }
         }
     }
 
-    let library_blocks: Vec<&Block> = libraries.iter().filter_map(|f| files[f.0].as_ref()).map(|i| &i.defaults).collect();
+    let library_blocks: Vec<&Block> = libraries
+        .iter()
+        .filter_map(|f| files[f.0].as_ref())
+        .map(|i| &i.defaults)
+        .collect();
     let library_layer = merge_layer(&library_blocks, Layer::Library, diags);
     let env_defaults = merge_layer(&[&env.defaults], Layer::EnvironmentDefaults, diags);
 
@@ -381,21 +466,47 @@ fn resolve_environment(
         apply(&mut leaves, &library_layer, diags);
         apply(&mut leaves, &env_defaults, diags);
         for template in template_chain(decl, &templates, diags) {
-            let layer = merge_layer(&[&template.block], Layer::Template(template.name.clone()), diags);
+            let layer = merge_layer(
+                &[&template.block],
+                Layer::Template(template.name.clone()),
+                diags,
+            );
             apply(&mut leaves, &layer, diags);
         }
-        apply(&mut leaves, &merge_layer(&[&decl.block], Layer::Ensemble, diags), diags);
-        ensembles.push(Ensemble { name: decl.name.clone(), loc: decl.loc, leaves });
+        apply(
+            &mut leaves,
+            &merge_layer(&[&decl.block], Layer::Ensemble, diags),
+            diags,
+        );
+        ensembles.push(Ensemble {
+            name: decl.name.clone(),
+            loc: decl.loc,
+            leaves,
+        });
     }
 
     let mut leaves = builtin_leaves(schema::ENVIRONMENT_SETTINGS);
-    apply(&mut leaves, &merge_layer(&[&env.settings], Layer::Environment, diags), diags);
-    Environment { name: env.name.clone(), loc: env.loc, leaves, ensembles }
+    apply(
+        &mut leaves,
+        &merge_layer(&[&env.settings], Layer::Environment, diags),
+        diags,
+    );
+    Environment {
+        name: env.name.clone(),
+        loc: env.loc,
+        leaves,
+        ensembles,
+    }
 }
 
 /// The libraries an environment imports, directly or through other libraries, in the order
 /// first reached. Missing files, escapes, cycles and environment files are reported.
-fn import_closure(sources: &SourceMap, files: &[Option<FileItems>], imports: &[Import], diags: &mut Diagnostics) -> Vec<FileId> {
+fn import_closure(
+    sources: &SourceMap,
+    files: &[Option<FileItems>],
+    imports: &[Import],
+    diags: &mut Diagnostics,
+) -> Vec<FileId> {
     let mut reached = Vec::new();
     let mut stack = Vec::new();
     visit_imports(sources, files, imports, &mut stack, &mut reached, diags);
@@ -413,24 +524,39 @@ fn visit_imports(
     for import in imports {
         let Some(rel) = &import.rel else { continue };
         let Some(target) = sources.find(rel) else {
-            let known: Vec<&str> = sources.ids().map(|id| sources.get(id).rel.as_str()).collect();
+            let known: Vec<&str> = sources
+                .ids()
+                .map(|id| sources.get(id).rel.as_str())
+                .collect();
             diags.push(
-                Diagnostic::new(Code::ImportMissing, format!("cannot import \"{rel}\": no such spec file"))
-                    .at_loc(import.loc, "not found")
-                    .help(unknown_name_help(rel, &known)),
+                Diagnostic::new(
+                    Code::ImportMissing,
+                    format!("cannot import \"{rel}\": no such spec file"),
+                )
+                .at_loc(import.loc, "not found")
+                .help(unknown_name_help(rel, &known)),
             );
             continue;
         };
         if let Some(pos) = stack.iter().position(|f| *f == target) {
-            let cycle: Vec<&str> = stack[pos..].iter().chain([&target]).map(|f| sources.get(*f).rel.as_str()).collect();
+            let cycle: Vec<&str> = stack[pos..]
+                .iter()
+                .chain([&target])
+                .map(|f| sources.get(*f).rel.as_str())
+                .collect();
             diags.push(
-                Diagnostic::new(Code::ImportCycle, format!("import cycle: {}", cycle.join(" → ")))
-                    .at_loc(import.loc, "closes the cycle")
-                    .help("move what both files need into a library that neither imports back"),
+                Diagnostic::new(
+                    Code::ImportCycle,
+                    format!("import cycle: {}", cycle.join(" → ")),
+                )
+                .at_loc(import.loc, "closes the cycle")
+                .help("move what both files need into a library that neither imports back"),
             );
             continue;
         }
-        let Some(items) = &files[target.0] else { continue };
+        let Some(items) = &files[target.0] else {
+            continue;
+        };
         if !items.is_library() {
             diags.push(
                 Diagnostic::new(Code::ImportNotLibrary, format!("\"{rel}\" declares an environment and cannot be imported"))
@@ -441,9 +567,12 @@ fn visit_imports(
         }
         if stack.len() >= MAX_IMPORT_DEPTH {
             diags.push(
-                Diagnostic::new(Code::ImportCycle, format!("imports nest deeper than {MAX_IMPORT_DEPTH} files"))
-                    .at_loc(import.loc, "too deep")
-                    .help("flatten the chain of libraries"),
+                Diagnostic::new(
+                    Code::ImportCycle,
+                    format!("imports nest deeper than {MAX_IMPORT_DEPTH} files"),
+                )
+                .at_loc(import.loc, "too deep")
+                .help("flatten the chain of libraries"),
             );
             continue;
         }
@@ -458,7 +587,11 @@ fn visit_imports(
 }
 
 /// The templates an ensemble extends, base first.
-fn template_chain<'a>(decl: &'a Named, templates: &BTreeMap<&str, (FileId, &'a Named)>, diags: &mut Diagnostics) -> Vec<&'a Named> {
+fn template_chain<'a>(
+    decl: &'a Named,
+    templates: &BTreeMap<&str, (FileId, &'a Named)>,
+    diags: &mut Diagnostics,
+) -> Vec<&'a Named> {
     let mut chain: Vec<&Named> = Vec::new();
     let mut next = decl.extends.as_ref();
     while let Some((name, loc)) = next {
@@ -477,9 +610,15 @@ fn template_chain<'a>(decl: &'a Named, templates: &BTreeMap<&str, (FileId, &'a N
         };
         if chain.iter().any(|t| std::ptr::eq(*t, *template)) {
             diags.push(
-                Diagnostic::new(Code::TemplateCycle, format!("template `{name}` extends itself through {} step(s)", chain.len()))
-                    .at_loc(*loc, "closes the cycle")
-                    .help("one template of the chain must not extend the others"),
+                Diagnostic::new(
+                    Code::TemplateCycle,
+                    format!(
+                        "template `{name}` extends itself through {} step(s)",
+                        chain.len()
+                    ),
+                )
+                .at_loc(*loc, "closes the cycle")
+                .help("one template of the chain must not extend the others"),
             );
             break;
         }
@@ -491,13 +630,21 @@ fn template_chain<'a>(decl: &'a Named, templates: &BTreeMap<&str, (FileId, &'a N
 }
 
 /// Merges the blocks of one layer. Two definitions of one leaf that disagree are a conflict.
-fn merge_layer(blocks: &[&Block], layer: Layer, diags: &mut Diagnostics) -> Vec<(LeafKey, Def, Layer)> {
+fn merge_layer(
+    blocks: &[&Block],
+    layer: Layer,
+    diags: &mut Diagnostics,
+) -> Vec<(LeafKey, Def, Layer)> {
     let mut merged: BTreeMap<&LeafKey, &Def> = BTreeMap::new();
     for block in blocks {
         for (key, def) in block.iter() {
             match merged.get(key) {
                 Some(first) if first.value != def.value => {
-                    let (a, b) = if first.loc <= def.loc { (*first, def) } else { (def, *first) };
+                    let (a, b) = if first.loc <= def.loc {
+                        (*first, def)
+                    } else {
+                        (def, *first)
+                    };
                     diags.push(
                         Diagnostic::new(Code::Conflict, format!("conflicting definitions of `{key}`: {} and {}", a.value, b.value))
                             .at_loc(b.loc, format!("`{key}` = {}", b.value))
@@ -512,28 +659,42 @@ fn merge_layer(blocks: &[&Block], layer: Layer, diags: &mut Diagnostics) -> Vec<
             }
         }
     }
-    merged.into_iter().map(|(k, d)| (k.clone(), d.clone(), layer.clone())).collect()
+    merged
+        .into_iter()
+        .map(|(k, d)| (k.clone(), d.clone(), layer.clone()))
+        .collect()
 }
 
 /// Applies a higher layer over what is resolved so far.
 fn apply(leaves: &mut Leaves, layer: &[(LeafKey, Def, Layer)], diags: &mut Diagnostics) {
     for (key, def, layer) in layer {
-        if let Some(current) = leaves.get(key) {
-            if current.is_final && current.value != def.value {
-                if let Origin::Spec { loc, .. } = &current.origin {
-                    diags.push(
+        if let Some(current) = leaves.get(key)
+            && current.is_final
+            && current.value != def.value
+        {
+            if let Origin::Spec { loc, .. } = &current.origin {
+                diags.push(
                         Diagnostic::new(Code::FinalOverride, format!("`{key}` is final and cannot be changed to {}", def.value))
                             .at_loc(def.loc, "overrides the final value")
                             .at_loc(*loc, format!("pinned to {} here", current.value))
                             .help("a library marked this value (final); keep it, or change the policy library"),
                     );
-                }
-                continue;
             }
+            continue;
         }
-        let origin = Origin::Spec { loc: def.loc, layer: layer.clone() };
+        let origin = Origin::Spec {
+            loc: def.loc,
+            layer: layer.clone(),
+        };
         let is_final = def.is_final || leaves.get(key).is_some_and(|c| c.is_final);
-        leaves.insert(key.clone(), Resolved { value: def.value.clone(), origin, is_final });
+        leaves.insert(
+            key.clone(),
+            Resolved {
+                value: def.value.clone(),
+                origin,
+                is_final,
+            },
+        );
     }
 }
 
@@ -547,7 +708,14 @@ pub fn builtin_leaves(table: &[Setting]) -> Leaves {
 fn collect_builtins(table: &[Setting], prefix: &str, out: &mut Leaves) {
     fn put(out: &mut Leaves, path: String, kind: Kind, default: Default) {
         if let Some(value) = default_value(kind, default) {
-            out.insert(LeafKey::new(path), Resolved { value, origin: Origin::Builtin, is_final: false });
+            out.insert(
+                LeafKey::new(path),
+                Resolved {
+                    value,
+                    origin: Origin::Builtin,
+                    is_final: false,
+                },
+            );
         }
     }
     for setting in table {
@@ -573,9 +741,10 @@ fn default_value(kind: Kind, default: Default) -> Option<Value> {
         Default::Unset | Default::Derived(_) => return None,
         Default::Int(i) => Value::Int(i),
         Default::Bool(b) => Value::Bool(b),
-        Default::Str(s) if matches!(kind, Kind::Quantity) => Value::Quantity(crate::quantity::Quantity::parse(s)?),
+        Default::Str(s) if matches!(kind, Kind::Quantity) => {
+            Value::Quantity(crate::quantity::Quantity::parse(s)?)
+        }
         Default::Str(s) => Value::Str(s.to_owned()),
         Default::List(l) => Value::List(l.iter().map(|s| (*s).to_owned()).collect()),
     })
 }
-

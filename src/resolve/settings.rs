@@ -29,11 +29,23 @@ impl std::fmt::Display for Value {
             Value::Str(s) => write!(f, "{s:?}"),
             Value::Bool(b) => write!(f, "#{b}"),
             Value::Quantity(q) => write!(f, "{:?}", q.text),
-            Value::List(l) => write!(f, "{}", l.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(" ")),
+            Value::List(l) => write!(
+                f,
+                "{}",
+                l.iter()
+                    .map(|s| format!("{s:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
             Value::Records(r) => {
                 let items: Vec<String> = r
                     .iter()
-                    .map(|rec| rec.iter().map(|(k, v)| format!("{k}={v:?}")).collect::<Vec<_>>().join(" "))
+                    .map(|rec| {
+                        rec.iter()
+                            .map(|(k, v)| format!("{k}={v:?}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
                     .collect();
                 write!(f, "{{ {} }}", items.join("; "))
             }
@@ -51,11 +63,17 @@ pub struct LeafKey {
 
 impl LeafKey {
     pub fn new(path: impl Into<String>) -> Self {
-        LeafKey { path: path.into(), entry: None }
+        LeafKey {
+            path: path.into(),
+            entry: None,
+        }
     }
 
     pub fn entry(path: impl Into<String>, key: impl Into<String>) -> Self {
-        LeafKey { path: path.into(), entry: Some(key.into()) }
+        LeafKey {
+            path: path.into(),
+            entry: Some(key.into()),
+        }
     }
 }
 
@@ -88,7 +106,14 @@ pub struct Reader<'a> {
 impl Reader<'_> {
     /// Reads the nodes of `doc` as settings of `table`, with paths under `prefix`.
     /// `skip` names nodes the caller handles itself.
-    pub fn block(&mut self, table: &'static [Setting], prefix: &str, doc: &KdlDocument, skip: &[&str], out: &mut Block) {
+    pub fn block(
+        &mut self,
+        table: &'static [Setting],
+        prefix: &str,
+        doc: &KdlDocument,
+        skip: &[&str],
+        out: &mut Block,
+    ) {
         for node in doc.nodes() {
             let name = node.name().value();
             if skip.contains(&name) {
@@ -109,30 +134,52 @@ impl Reader<'_> {
         }
     }
 
-    fn setting(&mut self, setting: &'static Setting, prefix: &str, node: &KdlNode, out: &mut Block) {
+    fn setting(
+        &mut self,
+        setting: &'static Setting,
+        prefix: &str,
+        node: &KdlNode,
+        out: &mut Block,
+    ) {
         let path = format!("{prefix}{}", setting.name);
         let node_final = self.final_mark(node.ty().map(|t| (t.value(), t.span())));
         let (args, props) = split_entries(node);
         let children = node.children();
         match setting.shape {
             Shape::Value(kind) => {
-                if self.no_children(node, setting) & self.no_props(&props, setting) & self.arity(node, &args, 1, 1, setting) {
+                if self.no_children(node, setting)
+                    & self.no_props(&props, setting)
+                    & self.arity(node, &args, 1, 1, setting)
+                {
                     self.leaf(out, LeafKey::new(path), args[0], kind, node_final);
                 }
             }
-            Shape::Props { arg, props: allowed } => {
+            Shape::Props {
+                arg,
+                props: allowed,
+            } => {
                 self.no_children(node, setting);
                 let max = usize::from(arg.is_some());
-                if self.arity(node, &args, 0, max, setting) {
-                    if let (Some(entry), Some((_, kind))) = (args.first(), arg) {
-                        self.leaf(out, LeafKey::new(path.clone()), entry, kind, node_final);
-                    }
+                if self.arity(node, &args, 0, max, setting)
+                    && let (Some(entry), Some((_, kind))) = (args.first(), arg)
+                {
+                    self.leaf(out, LeafKey::new(path.clone()), entry, kind, node_final);
                 }
                 for entry in props {
                     let pname = entry.name().map(|n| n.value()).unwrap_or_default();
                     match allowed.iter().find(|p| p.name == pname) {
-                        Some(p) => self.leaf(out, LeafKey::new(format!("{path}.{pname}")), entry, p.kind, node_final),
-                        None => self.unknown_prop(entry, setting.name, allowed.iter().map(|p| p.name).collect()),
+                        Some(p) => self.leaf(
+                            out,
+                            LeafKey::new(format!("{path}.{pname}")),
+                            entry,
+                            p.kind,
+                            node_final,
+                        ),
+                        None => self.unknown_prop(
+                            entry,
+                            setting.name,
+                            allowed.iter().map(|p| p.name).collect(),
+                        ),
                     }
                 }
             }
@@ -149,17 +196,34 @@ impl Reader<'_> {
                     }
                     let is_final = node_final || args.iter().any(|e| self.entry_final(e));
                     if ok {
-                        out.push((LeafKey::new(path), Def { value: Value::List(items), loc: self.loc(node.span()), is_final }));
+                        out.push((
+                            LeafKey::new(path),
+                            Def {
+                                value: Value::List(items),
+                                loc: self.loc(node.span()),
+                                is_final,
+                            },
+                        ));
                     }
                 }
             }
             Shape::Map => {
                 self.no_children(node, setting);
                 for entry in props {
-                    let key = entry.name().map(|n| n.value().to_owned()).unwrap_or_default();
+                    let key = entry
+                        .name()
+                        .map(|n| n.value().to_owned())
+                        .unwrap_or_default();
                     if let Some(value) = self.map_value(entry) {
                         let is_final = node_final || self.entry_final(entry);
-                        out.push((LeafKey::entry(&path, key), Def { value, loc: self.loc(entry.span()), is_final }));
+                        out.push((
+                            LeafKey::entry(&path, key),
+                            Def {
+                                value,
+                                loc: self.loc(entry.span()),
+                                is_final,
+                            },
+                        ));
                     }
                 }
                 // The `set "key" "value"` form: one entry per node.
@@ -168,7 +232,14 @@ impl Reader<'_> {
                         Some(key) => {
                             if let Some(value) = self.map_value(args[1]) {
                                 let is_final = node_final || self.entry_final(args[1]);
-                                out.push((LeafKey::entry(&path, key), Def { value, loc: self.loc(node.span()), is_final }));
+                                out.push((
+                                    LeafKey::entry(&path, key),
+                                    Def {
+                                        value,
+                                        loc: self.loc(node.span()),
+                                        is_final,
+                                    },
+                                ));
                             }
                         }
                         None => self.wrong_type(args[0], "a string key"),
@@ -181,14 +252,20 @@ impl Reader<'_> {
                     match children {
                         Some(doc) => self.block(table, &format!("{path}."), doc, &[], out),
                         None => self.diags.push(
-                            Diagnostic::new(Code::WrongArity, format!("`{}` takes a block of settings", setting.name))
-                                .at(self.file, node.span(), "expected `{ … }`")
-                                .help(format!("for example: {}", setting.example)),
+                            Diagnostic::new(
+                                Code::WrongArity,
+                                format!("`{}` takes a block of settings", setting.name),
+                            )
+                            .at(self.file, node.span(), "expected `{ … }`")
+                            .help(format!("for example: {}", setting.example)),
                         ),
                     }
                 }
             }
-            Shape::Records { item, props: allowed } => {
+            Shape::Records {
+                item,
+                props: allowed,
+            } => {
                 self.no_props(&props, setting);
                 self.arity(node, &args, 0, 0, setting);
                 let mut records = Vec::new();
@@ -197,9 +274,16 @@ impl Reader<'_> {
                     if child.name().value() != item {
                         ok = false;
                         self.diags.push(
-                            Diagnostic::new(Code::UnknownNode, format!("unknown node `{}` in `{}`", child.name().value(), setting.name))
-                                .at(self.file, child.name().span(), "not valid here")
-                                .help(unknown_name_help(child.name().value(), &[item])),
+                            Diagnostic::new(
+                                Code::UnknownNode,
+                                format!(
+                                    "unknown node `{}` in `{}`",
+                                    child.name().value(),
+                                    setting.name
+                                ),
+                            )
+                            .at(self.file, child.name().span(), "not valid here")
+                            .help(unknown_name_help(child.name().value(), &[item])),
                         );
                         continue;
                     }
@@ -207,9 +291,12 @@ impl Reader<'_> {
                     if let Some(a) = child_args.first() {
                         ok = false;
                         self.diags.push(
-                            Diagnostic::new(Code::WrongArity, format!("`{item}` takes only properties"))
-                                .at(self.file, a.span(), "unexpected argument")
-                                .help(format!("for example: {}", setting.example)),
+                            Diagnostic::new(
+                                Code::WrongArity,
+                                format!("`{item}` takes only properties"),
+                            )
+                            .at(self.file, a.span(), "unexpected argument")
+                            .help(format!("for example: {}", setting.example)),
                         );
                     }
                     let mut record = BTreeMap::new();
@@ -227,28 +314,56 @@ impl Reader<'_> {
                             },
                             None => {
                                 ok = false;
-                                self.unknown_prop(entry, item, allowed.iter().map(|p| p.name).collect());
+                                self.unknown_prop(
+                                    entry,
+                                    item,
+                                    allowed.iter().map(|p| p.name).collect(),
+                                );
                             }
                         }
                     }
                     records.push(record);
                 }
                 if ok {
-                    out.push((LeafKey::new(path), Def { value: Value::Records(records), loc: self.loc(node.span()), is_final: node_final }));
+                    out.push((
+                        LeafKey::new(path),
+                        Def {
+                            value: Value::Records(records),
+                            loc: self.loc(node.span()),
+                            is_final: node_final,
+                        },
+                    ));
                 }
             }
         }
     }
 
-    fn leaf(&mut self, out: &mut Block, key: LeafKey, entry: &KdlEntry, kind: Kind, node_final: bool) {
+    fn leaf(
+        &mut self,
+        out: &mut Block,
+        key: LeafKey,
+        entry: &KdlEntry,
+        kind: Kind,
+        node_final: bool,
+    ) {
         if let Some(value) = self.value(entry, kind) {
             let is_final = node_final || self.entry_final(entry);
-            out.push((key, Def { value, loc: self.loc(entry.span()), is_final }));
+            out.push((
+                key,
+                Def {
+                    value,
+                    loc: self.loc(entry.span()),
+                    is_final,
+                },
+            ));
         }
     }
 
     fn loc(&self, span: miette::SourceSpan) -> Loc {
-        Loc { file: self.file, span: span.into() }
+        Loc {
+            file: self.file,
+            span: span.into(),
+        }
     }
 
     /// Parses one value as `kind`, reporting a diagnostic when it does not fit.
@@ -274,9 +389,12 @@ impl Reader<'_> {
                     Some(Value::Str(s.clone()))
                 } else {
                     self.diags.push(
-                        Diagnostic::new(Code::BadChoice, format!("\"{s}\" is not an allowed value"))
-                            .at(self.file, entry.span(), "not allowed")
-                            .help(unknown_name_help(s, choices)),
+                        Diagnostic::new(
+                            Code::BadChoice,
+                            format!("\"{s}\" is not an allowed value"),
+                        )
+                        .at(self.file, entry.span(), "not allowed")
+                        .help(unknown_name_help(s, choices)),
                     );
                     None
                 }
@@ -292,7 +410,9 @@ impl Reader<'_> {
                     None
                 }
             },
-            (Kind::Quantity, KdlValue::Integer(i)) if *i >= 0 => Quantity::parse(&i.to_string()).map(Value::Quantity),
+            (Kind::Quantity, KdlValue::Integer(i)) if *i >= 0 => {
+                Quantity::parse(&i.to_string()).map(Value::Quantity)
+            }
             _ => {
                 self.wrong_type(entry, &kind.describe());
                 None
@@ -322,20 +442,30 @@ impl Reader<'_> {
             KdlValue::Null => "#null",
         };
         self.diags.push(
-            Diagnostic::new(Code::WrongType, format!("expected {expected}, found {found}"))
-                .at(self.file, entry.span(), format!("{found}"))
-                .help(format!("write {expected}")),
+            Diagnostic::new(
+                Code::WrongType,
+                format!("expected {expected}, found {found}"),
+            )
+            .at(self.file, entry.span(), found.to_string())
+            .help(format!("write {expected}")),
         );
     }
 
     fn unknown_prop(&mut self, entry: &KdlEntry, setting: &str, valid: Vec<&str>) {
         let pname = entry.name().map(|n| n.value()).unwrap_or_default();
         let span = entry.name().map(|n| n.span()).unwrap_or(entry.span());
-        let help = if valid.is_empty() { format!("`{setting}` takes no properties") } else { unknown_name_help(pname, &valid) };
+        let help = if valid.is_empty() {
+            format!("`{setting}` takes no properties")
+        } else {
+            unknown_name_help(pname, &valid)
+        };
         self.diags.push(
-            Diagnostic::new(Code::UnknownProperty, format!("`{setting}` has no property `{pname}`"))
-                .at(self.file, span, "unknown property")
-                .help(help),
+            Diagnostic::new(
+                Code::UnknownProperty,
+                format!("`{setting}` has no property `{pname}`"),
+            )
+            .at(self.file, span, "unknown property")
+            .help(help),
         );
     }
 
@@ -343,9 +473,12 @@ impl Reader<'_> {
         match node.children() {
             Some(children) => {
                 self.diags.push(
-                    Diagnostic::new(Code::WrongArity, format!("`{}` takes no block", setting.name))
-                        .at(self.file, children.span(), "unexpected block")
-                        .help(format!("for example: {}", setting.example)),
+                    Diagnostic::new(
+                        Code::WrongArity,
+                        format!("`{}` takes no block", setting.name),
+                    )
+                    .at(self.file, children.span(), "unexpected block")
+                    .help(format!("for example: {}", setting.example)),
                 );
                 false
             }
@@ -360,7 +493,14 @@ impl Reader<'_> {
         props.is_empty()
     }
 
-    fn arity(&mut self, node: &KdlNode, args: &[&KdlEntry], min: usize, max: usize, setting: &Setting) -> bool {
+    fn arity(
+        &mut self,
+        node: &KdlNode,
+        args: &[&KdlEntry],
+        min: usize,
+        max: usize,
+        setting: &Setting,
+    ) -> bool {
         if (min..=max).contains(&args.len()) {
             return true;
         }
@@ -371,9 +511,20 @@ impl Reader<'_> {
         };
         let span = args.get(max).map(|e| e.span()).unwrap_or(node.span());
         self.diags.push(
-            Diagnostic::new(Code::WrongArity, format!("`{}` takes {expected}, found {}", setting.name, args.len()))
-                .at(self.file, span, if args.len() > max { "unexpected value" } else { "value missing" })
-                .help(format!("for example: {}", setting.example)),
+            Diagnostic::new(
+                Code::WrongArity,
+                format!("`{}` takes {expected}, found {}", setting.name, args.len()),
+            )
+            .at(
+                self.file,
+                span,
+                if args.len() > max {
+                    "unexpected value"
+                } else {
+                    "value missing"
+                },
+            )
+            .help(format!("for example: {}", setting.example)),
         );
         false
     }
@@ -403,9 +554,12 @@ impl Reader<'_> {
 
     fn bad_annotation(&mut self, name: &str, span: miette::SourceSpan) {
         self.diags.push(
-            Diagnostic::new(Code::UnknownNode, format!("unknown type annotation `({name})`"))
-                .at(self.file, span, "unknown annotation")
-                .help(unknown_name_help(name, &["final"])),
+            Diagnostic::new(
+                Code::UnknownNode,
+                format!("unknown type annotation `({name})`"),
+            )
+            .at(self.file, span, "unknown annotation")
+            .help(unknown_name_help(name, &["final"])),
         );
     }
 }

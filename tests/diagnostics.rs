@@ -1,0 +1,195 @@
+//! One test per bad input: each snapshot holds the code, primary location (file:line:col), message
+//! and help of every diagnostic, then the miette rendering the user sees. Review snapshot
+//! changes like code (`INSTA_UPDATE=always cargo test --test diagnostics`, then `git diff`).
+
+use zkc::check::Deployed;
+use zkc::compile::{NothingDeployed, compile};
+use zkc::diag::render::{MessageFormat, render};
+use zkc::source::SourceMap;
+
+fn sources(files: &[(&str, &str)]) -> SourceMap {
+    let mut map = SourceMap::default();
+    let mut files = files.to_vec();
+    files.sort();
+    for (rel, text) in files {
+        map.add(rel.to_owned(), format!("specs/{rel}"), text.to_owned());
+    }
+    map
+}
+
+fn report(files: &[(&str, &str)], deployed: &dyn Deployed) -> String {
+    let c = compile(sources(files), deployed);
+    assert!(!c.diagnostics.is_empty(), "expected diagnostics");
+    let mut out = String::new();
+    for d in &c.diagnostics {
+        let loc = d.primary().expect("every diagnostic points into a spec");
+        let (line, col) = c.sources.line_col(loc.file, loc.span.offset);
+        out.push_str(&format!(
+            "{} {:?} at {}:{line}:{col}\nmessage: {}\nhelp: {}\n",
+            d.code.as_str(),
+            d.severity(),
+            c.sources.get(loc.file).name,
+            d.message,
+            d.help.as_deref().unwrap_or("-")
+        ));
+    }
+    out.push_str("---\n");
+    for d in &c.diagnostics {
+        out.push_str(&render(d, &c.sources, MessageFormat::Human, false));
+    }
+    out
+}
+
+macro_rules! bad {
+    ($($name:ident: [$(($file:literal, $text:expr)),+ $(,)?];)*) => {$(
+        #[test]
+        fn $name() {
+            insta::assert_snapshot!(stringify!($name), report(&[$(($file, $text)),+], &NothingDeployed));
+        }
+    )*};
+}
+
+fn env(body: &str) -> String {
+    format!("environment \"staging\" {{\n    ensemble \"zk\" {{\n        {body}\n    }}\n}}\n")
+}
+
+bad! {
+    // Parse errors.
+    syntax_unclosed_block: [("a.kdl", "environment \"a\" {\n    ensemble \"zk\" {\n")];
+    syntax_bad_number: [("a.kdl", &env("servers 3."))];
+    syntax_v1_boolean: [("a.kdl", &env("retain-storage true"))];
+    syntax_too_deep: [("a.kdl", &"a {".repeat(40))];
+    // Unknown names.
+    unknown_setting_did_you_mean: [("a.kdl", &env("sever 5"))];
+    unknown_property_did_you_mean: [("a.kdl", &env("resources cpu=\"1\" mem=\"1Gi\""))];
+    unknown_top_level_node: [("a.kdl", "enviroment \"a\" {}\n")];
+    unknown_environment_setting: [("a.kdl", "environment \"a\" {\n    namspace \"x\"\n}\n")];
+    unknown_zoo_cfg_key: [("a.kdl", &env("zoo-cfg { tick-tim 2000 }"))];
+    unknown_annotation: [("a.kdl", &env("servers (fnal)3"))];
+    unknown_toleration_property: [("a.kdl", &env("tolerations { toleration key=\"a\" efect=\"NoSchedule\" }"))];
+    unknown_record_node: [("a.kdl", &env("tolerations { tolerate key=\"a\" }"))];
+    // Wrong types and shapes.
+    wrong_type_string_for_int: [("a.kdl", &env("servers \"three\""))];
+    wrong_type_int_for_string: [("a.kdl", &env("image 3"))];
+    wrong_type_bool: [("a.kdl", &env("retain-storage \"yes\""))];
+    wrong_arity_two_values: [("a.kdl", &env("servers 3 5"))];
+    wrong_arity_block_on_value: [("a.kdl", &env("servers { three }"))];
+    zoo_cfg_without_block: [("a.kdl", &env("zoo-cfg"))];
+    missing_environment_name: [("a.kdl", "environment { ensemble \"zk\" }\n")];
+    missing_ensemble_name: [("a.kdl", "environment \"a\" { ensemble { servers 3 } }\n")];
+    bad_choice_did_you_mean: [("a.kdl", &env("peer-discovery \"per-server-service\""))];
+    bad_spread_choice: [("a.kdl", &env("spread \"always\""))];
+    // Ranges and quantities.
+    servers_out_of_range: [("a.kdl", &env("servers 300"))];
+    servers_zero: [("a.kdl", &env("servers 0"))];
+    port_out_of_range: [("a.kdl", &env("ports client=70000"))];
+    bad_quantity: [("a.kdl", &env("storage \"10 GB\""))];
+    bad_memory_quantity: [("a.kdl", &env("resources memory=\"1GB\""))];
+    // Semantic checks.
+    even_servers_warning: [("a.kdl", &env("servers 4"))];
+    single_server_warning: [("a.kdl", &env("servers 1"))];
+    port_clash: [("a.kdl", &env("ports client=2181 admin=2181"))];
+    metrics_port_clash: [("a.kdl", &env("metrics #true\n        ports metrics=2888"))];
+    heap_not_below_limit: [("a.kdl", &env("resources memory=\"1Gi\"\n        heap \"1Gi\""))];
+    request_above_limit: [("a.kdl", &env("resources memory=\"2Gi\" memory-limit=\"1Gi\""))];
+    bad_image_reference: [("a.kdl", &env("image \"Zookeeper 3.9\""))];
+    latest_tag_warning: [("a.kdl", &env("image \"zookeeper:latest\""))];
+    untagged_image_warning: [("a.kdl", &env("image \"zookeeper\""))];
+    owned_zoo_cfg_key: [("a.kdl", &env("zoo-cfg { set \"clientPort\" \"2182\" }"))];
+    owned_server_key: [("a.kdl", &env("zoo-cfg { set \"server.4\" \"x:2888:3888\" }"))];
+    sync_limit_above_init_limit: [("a.kdl", &env("zoo-cfg { init-limit 2; sync-limit 10 }"))];
+    probe_words_missing: [("a.kdl", &env("zoo-cfg { four-letter-words \"mntr\" }"))];
+    invalid_ensemble_name: [("a.kdl", "environment \"a\" { ensemble \"ZooKeeper_Main\" }\n")];
+    ensemble_name_too_long: [("a.kdl", &format!("environment \"a\" {{ ensemble \"{}\" }}\n", "z".repeat(53)))];
+    invalid_namespace: [("a.kdl", "environment \"a\" { namespace \"Team_A\"; ensemble \"zk\" }\n")];
+    duplicate_ensemble: [("a.kdl", "environment \"a\" {\n    ensemble \"zk\"\n    ensemble \"zk\" { servers 5 }\n}\n")];
+    namespace_clash: [("a.kdl", "environment \"a\" { namespace \"shared\"; ensemble \"zk\" }\n"), ("b.kdl", "environment \"b\" { namespace \"shared\"; ensemble \"zk\" }\n")];
+    spread_impossible: [("a.kdl", &env("node-selector \"kubernetes.io/hostname\"=\"node-1\""))];
+    ordered_ready_deadlock: [("a.kdl", &env("pod-management \"OrderedReady\""))];
+    disruption_breaks_quorum: [("a.kdl", &env("disruption max-unavailable=2"))];
+    argocd_without_repo: [("a.kdl", "environment \"a\" {\n    ensemble \"zk\"\n    argocd revision=\"main\"\n}\n")];
+    flux_without_source: [("a.kdl", "environment \"a\" {\n    ensemble \"zk\"\n    flux interval=\"1m\"\n}\n")];
+    // Imports.
+    import_missing: [("a.kdl", "environment \"a\" {\n    import \"lib/bse.kdl\"\n    ensemble \"zk\"\n}\n"), ("lib/base.kdl", "defaults { servers 3 }\n")];
+    import_cycle: [("a.kdl", "environment \"a\" { import \"lib/x.kdl\"; ensemble \"zk\" }\n"), ("lib/x.kdl", "import \"lib/y.kdl\"\n"), ("lib/y.kdl", "import \"lib/x.kdl\"\n")];
+    import_escapes: [("a.kdl", "environment \"a\" {\n    import \"../../etc/zk.kdl\"\n    ensemble \"zk\"\n}\n")];
+    import_absolute: [("a.kdl", "environment \"a\" {\n    import \"/etc/zk.kdl\"\n    ensemble \"zk\"\n}\n")];
+    import_environment_file: [("a.kdl", "environment \"a\" {\n    import \"b.kdl\"\n    ensemble \"zk\"\n}\n"), ("b.kdl", "environment \"b\" { ensemble \"zk\" }\n")];
+    import_at_top_of_environment_file: [("a.kdl", "import \"lib/base.kdl\"\nenvironment \"a\" { ensemble \"zk\" }\n"), ("lib/base.kdl", "defaults { servers 3 }\n")];
+    ensemble_in_library: [("lib/base.kdl", "ensemble \"zk\" { servers 3 }\n")];
+    // Templates.
+    unknown_template_did_you_mean: [("a.kdl", "template \"small\" { servers 1 }\nenvironment \"a\" { ensemble \"zk\" extends=\"smal\" }\n")];
+    template_cycle: [("a.kdl", "template \"x\" extends=\"y\" { servers 3 }\ntemplate \"y\" extends=\"x\" { servers 5 }\nenvironment \"a\" { ensemble \"zk\" extends=\"x\" }\n")];
+    duplicate_template: [("a.kdl", "template \"small\" { servers 1 }\ntemplate \"small\" { servers 3 }\nenvironment \"a\" { ensemble \"zk\" }\n")];
+    // Composition.
+    conflict_between_libraries: [
+        ("a.kdl", "environment \"a\" {\n    import \"lib/one.kdl\"\n    import \"lib/two.kdl\"\n    ensemble \"zk\"\n}\n"),
+        ("lib/one.kdl", "defaults { image \"zookeeper:3.9.3\" }\n"),
+        ("lib/two.kdl", "defaults { image \"zookeeper:3.8.4\" }\n"),
+    ];
+    conflict_in_one_block: [("a.kdl", &env("servers 3\n        servers 5"))];
+    final_override: [
+        ("a.kdl", "environment \"a\" {\n    import \"lib/policy.kdl\"\n    ensemble \"zk\" { spread \"preferred\" }\n}\n"),
+        ("lib/policy.kdl", "defaults { spread (final)\"required\" }\n"),
+    ];
+    final_override_through_template: [
+        ("a.kdl", "template \"loose\" { spread \"none\" }\nenvironment \"a\" {\n    import \"lib/policy.kdl\"\n    ensemble \"zk\" extends=\"loose\"\n}\n"),
+        ("lib/policy.kdl", "defaults { spread (final)\"required\" }\n"),
+    ];
+    several_mistakes_at_once: [
+        ("a.kdl", "environment \"a\" {\n    ensemble \"zk\" {\n        sever 3\n        storage \"10 GB\"\n        ports client=2181 admin=2181\n    }\n}\n"),
+        ("b.kdl", "environment \"b\" { ensemble \"zk\" { servers 300 } }\n"),
+    ];
+}
+
+/// The server-count check compares with what `out/` holds.
+struct ThreeDeployed;
+
+impl Deployed for ThreeDeployed {
+    fn servers(&self, _: &str, _: &str) -> Option<i64> {
+        Some(3)
+    }
+}
+
+#[test]
+fn server_count_change_needs_acknowledgement() {
+    insta::assert_snapshot!(
+        "server_count_change",
+        report(&[("a.kdl", &env("servers 5"))], &ThreeDeployed)
+    );
+}
+
+#[test]
+fn acknowledged_server_count_change_passes() {
+    let c = compile(
+        sources(&[("a.kdl", &env("servers 5 acknowledge-resize=#true"))]),
+        &ThreeDeployed,
+    );
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+}
+
+#[test]
+fn json_and_github_formats() {
+    let c = compile(sources(&[("a.kdl", &env("servers 300"))]), &NothingDeployed);
+    let json: serde_json::Value = serde_json::from_str(&render(
+        &c.diagnostics[0],
+        &c.sources,
+        MessageFormat::Json,
+        false,
+    ))
+    .unwrap();
+    assert_eq!(json["code"], "ZK0006");
+    assert_eq!(json["severity"], "error");
+    assert_eq!(json["file"], "specs/a.kdl");
+    assert_eq!(
+        (json["line"].as_u64(), json["column"].as_u64()),
+        (Some(3), Some(17))
+    );
+    assert_eq!(
+        (json["end_line"].as_u64(), json["end_column"].as_u64()),
+        (Some(3), Some(20))
+    );
+    assert!(json["help"].as_str().unwrap().contains("1 to 255"));
+    let github = render(&c.diagnostics[0], &c.sources, MessageFormat::Github, false);
+    assert!(github.starts_with("::error file=specs/a.kdl,line=3,col=17,endLine=3,endColumn=20,title=ZK0006 value out of range::"), "{github}");
+}
