@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod compile;
 pub mod diag;
+pub mod docs;
 pub mod emit;
 pub mod explain;
 pub mod model;

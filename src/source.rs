@@ -58,6 +58,9 @@ impl From<Span> for SourceSpan {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// `*.kdl` paths (relative) that are symbolic links: never read, so a spec tree cannot pull
+    /// in files from outside the specs directory; remembered to explain a failing import.
+    links: Vec<String>,
 }
 
 impl SourceMap {
@@ -72,6 +75,10 @@ impl SourceMap {
 
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0]
+    }
+
+    pub fn is_link(&self, rel: &str) -> bool {
+        self.links.iter().any(|l| l == rel)
     }
 
     pub fn find(&self, rel: &str) -> Option<FileId> {
@@ -139,7 +146,14 @@ pub fn load_dir(dir: &Path) -> Result<SourceMap, LoadError> {
             source,
         })?;
         let path = entry.path();
-        if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "kdl") {
+        if path.extension().is_none_or(|e| e != "kdl") {
+            continue;
+        }
+        if entry.file_type().is_symlink() {
+            map.links.push(relative_name(dir, path));
+            continue;
+        }
+        if !entry.file_type().is_file() {
             continue;
         }
         let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
@@ -166,6 +180,14 @@ pub fn load_dir(dir: &Path) -> Result<SourceMap, LoadError> {
         map.add(rel, name, text);
     }
     Ok(map)
+}
+
+fn relative_name(dir: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn display_path(dir: &Path, rel: &str) -> String {

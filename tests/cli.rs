@@ -432,3 +432,65 @@ fn explain_shows_where_each_value_came_from() {
     let out = p.zkc(&["explain", "ZK0020"]);
     assert!(stdout(&out).contains("conflicting definitions") && stdout(&out).contains("Example"));
 }
+
+#[cfg(unix)]
+#[test]
+fn imports_never_follow_symlinks_out_of_the_specs_directory() {
+    let p = Project::new(&[(
+        "a.kdl",
+        "environment \"a\" {\n    import \"lib/shared.kdl\"\n    ensemble \"zk\"\n}\n",
+    )]);
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(
+        outside.path().join("shared.kdl"),
+        "defaults { servers 5 }\n",
+    )
+    .unwrap();
+    fs::create_dir_all(p.path("specs/lib")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("shared.kdl"),
+        p.path("specs/lib/shared.kdl"),
+    )
+    .unwrap();
+    let out = p.zkc(&["build", "specs"]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("ZK0012") && stderr(&out).contains("symbolic link"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn oversized_spec_files_are_refused() {
+    let p = Project::new(&[(
+        "a.kdl",
+        &format!(
+            "// {}\nenvironment \"a\" {{ ensemble \"zk\" }}\n",
+            "x".repeat(1 << 20)
+        ),
+    )]);
+    let out = p.zkc(&["build", "specs"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("limited to"), "{}", stderr(&out));
+}
+
+#[test]
+fn json_messages_are_one_object_per_line() {
+    let p = Project::new(&[(
+        "a.kdl",
+        "environment \"a\" { ensemble \"zk\" { servers 300; sever 3 } }",
+    )]);
+    let out = p.zkc(&["--message-format", "json", "check", "specs"]);
+    assert_eq!(code(&out), 1);
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["file"] == "specs/a.kdl" && l["line"] == 1 && l["help"].is_string())
+    );
+}

@@ -523,6 +523,17 @@ fn visit_imports(
 ) {
     for import in imports {
         let Some(rel) = &import.rel else { continue };
+        if sources.is_link(rel) {
+            diags.push(
+                Diagnostic::new(
+                    Code::ImportEscapes,
+                    format!("\"{rel}\" is a symbolic link; zkc does not follow links"),
+                )
+                .at_loc(import.loc, "a link")
+                .help("copy the library into the specs directory instead of linking to it"),
+            );
+            continue;
+        }
         let Some(target) = sources.find(rel) else {
             let known: Vec<&str> = sources
                 .ids()

@@ -1,0 +1,176 @@
+//! Property tests over the whole pipeline (parse → resolve → check → emit → render, and every
+//! diagnostic rendered in each format): no input may panic, and every diagnostic must point
+//! inside the text it came from. A bounded number of cases runs in CI (`PROPTEST_CASES`
+//! raises it locally).
+
+use proptest::prelude::*;
+use zkc::compile::{NothingDeployed, compile};
+use zkc::diag::render::{MessageFormat, render};
+use zkc::schema::{ENSEMBLE_SETTINGS, ENVIRONMENT_SETTINGS, Setting, Shape};
+use zkc::source::SourceMap;
+
+fn run(files: Vec<(String, String)>) {
+    let mut sources = SourceMap::default();
+    for (rel, text) in files {
+        sources.add(rel.clone(), format!("specs/{rel}"), text);
+    }
+    let c = compile(sources, &NothingDeployed);
+    for d in &c.diagnostics {
+        for label in &d.labels {
+            let text = &c.sources.get(label.loc.file).text;
+            assert!(
+                label.loc.span.offset + label.loc.span.len <= text.len(),
+                "label outside its file: {d:?}"
+            );
+        }
+        for format in [
+            MessageFormat::Human,
+            MessageFormat::Json,
+            MessageFormat::Github,
+        ] {
+            let _ = render(d, &c.sources, format, false);
+        }
+    }
+    assert_eq!(
+        c.has_errors(),
+        c.diagnostics
+            .iter()
+            .any(|d| d.severity() == zkc::diag::Severity::Error)
+    );
+}
+
+fn names(settings: &'static [Setting]) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    for s in settings {
+        names.push(s.name);
+        match s.shape {
+            Shape::Block(inner) => names.extend(inner.iter().map(|s| s.name)),
+            Shape::Props { props, .. } | Shape::Records { props, .. } => {
+                names.extend(props.iter().map(|p| p.name))
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+fn word() -> impl Strategy<Value = String> {
+    let mut known = names(ENSEMBLE_SETTINGS);
+    known.extend(names(ENVIRONMENT_SETTINGS));
+    known.extend([
+        "environment",
+        "ensemble",
+        "template",
+        "defaults",
+        "import",
+        "extends",
+        "final",
+        "toleration",
+        "set",
+    ]);
+    prop_oneof![
+        4 => proptest::sample::select(known).prop_map(str::to_owned),
+        1 => "[a-z][a-z0-9-]{0,12}",
+    ]
+}
+
+fn value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (-5i64..400).prop_map(|i| i.to_string()),
+        "[a-zA-Z0-9 ./:@_-]{0,20}".prop_map(|s| format!("{s:?}")),
+        proptest::sample::select(vec![
+            "#true",
+            "#false",
+            "#null",
+            "\"1Gi\"",
+            "\"500m\"",
+            "\"lib/base.kdl\"",
+            "\"../x.kdl\"",
+            "(final)\"required\"",
+            "1.5"
+        ])
+        .prop_map(str::to_owned),
+    ]
+}
+
+fn node(depth: u32) -> BoxedStrategy<String> {
+    let leaf = (
+        word(),
+        proptest::collection::vec(value(), 0..3),
+        proptest::collection::vec((word(), value()), 0..3),
+    )
+        .prop_map(|(name, args, props)| {
+            let props: Vec<String> = props.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{name} {} {}", args.join(" "), props.join(" "))
+        });
+    if depth == 0 {
+        return leaf.boxed();
+    }
+    (
+        leaf,
+        proptest::option::of(proptest::collection::vec(node(depth - 1), 0..4)),
+    )
+        .prop_map(|(head, children)| match children {
+            Some(c) => format!("{head} {{\n{}\n}}", c.join("\n")),
+            None => head,
+        })
+        .boxed()
+}
+
+fn document() -> impl Strategy<Value = String> {
+    proptest::collection::vec(node(3), 0..5).prop_map(|nodes| nodes.join("\n"))
+}
+
+const EXAMPLE: &[(&str, &str)] = &[
+    ("lib/base.kdl", include_str!("../specs/lib/base.kdl")),
+    ("staging.kdl", include_str!("../specs/staging.kdl")),
+    ("develop.kdl", include_str!("../specs/develop.kdl")),
+    (
+        "production.kdl",
+        include_str!("golden/full/specs/production.kdl"),
+    ),
+    (
+        "lib/policy.kdl",
+        include_str!("golden/full/specs/lib/policy.kdl"),
+    ),
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn structured_specs_never_panic(lib in document(), env in document(), name in "[a-z]{1,8}") {
+        run(vec![
+            ("lib/base.kdl".into(), lib),
+            (format!("{name}.kdl"), format!("environment \"{name}\" {{\nimport \"lib/base.kdl\"\n{env}\n}}")),
+        ]);
+    }
+
+    #[test]
+    fn mutated_real_specs_never_panic(
+        edits in proptest::collection::vec((any::<proptest::sample::Index>(), 0usize..4, "[{}\"=()#a-z0-9 \n/\\\\.-]{0,3}"), 1..6)
+    ) {
+        let mut files: Vec<(String, String)> = EXAMPLE.iter().map(|(p, t)| ((*p).to_owned(), (*t).to_owned())).collect();
+        for (i, (at, delete, insert)) in edits.into_iter().enumerate() {
+            let text = &mut files[i % EXAMPLE.len()].1;
+            let mut pos = at.index(text.len() + 1);
+            while !text.is_char_boundary(pos) { pos -= 1; }
+            let mut end = (pos + delete).min(text.len());
+            while !text.is_char_boundary(end) { end += 1; }
+            text.replace_range(pos..end, &insert);
+        }
+        run(files);
+    }
+}
+
+#[test]
+fn the_example_specs_compile_cleanly() {
+    run(EXAMPLE
+        .iter()
+        .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
+        .collect());
+}
