@@ -158,7 +158,7 @@ fn default_text(d: Default) -> String {
         Default::Int(i) => format!("`{i}`"),
         Default::Str(s) => format!("`\"{s}\"`"),
         Default::Bool(b) => format!("`#{b}`"),
-        Default::List(l) if l.is_empty() => "empty".into(),
+        Default::List([]) => "empty".into(),
         Default::List(l) => l
             .iter()
             .map(|s| format!("`\"{s}\"`"))
