@@ -37,6 +37,9 @@ pub struct Cli {
     /// Print only diagnostics and errors.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Print the time spent in each stage.
+    #[arg(long, global = true)]
+    timings: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -106,6 +109,7 @@ struct Ui {
     color: bool,
     deny_warnings: bool,
     quiet: bool,
+    timings: bool,
 }
 
 impl Ui {
@@ -123,6 +127,7 @@ impl Ui {
             color,
             deny_warnings: cli.deny_warnings,
             quiet: cli.quiet,
+            timings: cli.timings,
         }
     }
 
@@ -147,6 +152,15 @@ impl Ui {
             let _ = writeln!(stderr, "zkc: {errors} error(s), {warnings} warning(s)");
         }
         errors > 0 || (self.deny_warnings && warnings > 0)
+    }
+
+    fn timing(&self, stage: &str, elapsed: std::time::Duration) {
+        if self.timings {
+            eprintln!(
+                "zkc: timing: {stage:<16} {:>9.3} ms",
+                elapsed.as_secs_f64() * 1e3
+            );
+        }
     }
 
     fn info(&self, line: &str) {
@@ -174,9 +188,14 @@ fn fail(message: impl std::fmt::Display) -> u8 {
 /// Compiles against the current output tree; `Err` is the exit code.
 fn compile_against(ui: &Ui, paths: &Paths) -> Result<(Compilation, Current, PathBuf), u8> {
     let out = paths.out();
+    let started = Instant::now();
     let current = Current::read(&out).map_err(fail)?;
+    ui.timing("read out/", started.elapsed());
     let compilation = compile::compile_dir(&paths.specs, &DeployedOut(&current))
         .map_err(|e: LoadError| fail(e))?;
+    for (stage, elapsed) in &compilation.timings {
+        ui.timing(stage, *elapsed);
+    }
     if ui.report(&compilation) {
         return Err(EXIT_SPEC_ERRORS);
     }
@@ -186,7 +205,10 @@ fn compile_against(ui: &Ui, paths: &Paths) -> Result<(Compilation, Current, Path
 fn planned(ui: &Ui, paths: &Paths) -> Result<(Compilation, Current, PathBuf, Plan), u8> {
     let (compilation, current, out) = compile_against(ui, paths)?;
     let tree = compilation.tree.as_ref().expect("no errors, so a tree");
-    match output::plan(&out, tree, &current) {
+    let started = Instant::now();
+    let plan = output::plan(&out, tree, &current);
+    ui.timing("compare", started.elapsed());
+    match plan {
         Ok(plan) => Ok((compilation, current, out, plan)),
         Err(errors) => {
             for e in errors {
@@ -207,9 +229,11 @@ fn build(ui: &Ui, paths: &Paths) -> u8 {
         Err(code) => return code,
     };
     let tree = compilation.tree.as_ref().expect("no errors, so a tree");
+    let writing = Instant::now();
     if let Err(e) = output::apply(&out, tree, &plan) {
         return fail(e);
     }
+    ui.timing("write", writing.elapsed());
     let ensembles: usize = compilation
         .environments
         .iter()
@@ -228,7 +252,7 @@ fn build(ui: &Ui, paths: &Paths) -> u8 {
 }
 
 fn check(ui: &Ui, paths: &Paths) -> u8 {
-    let (_, _, out, plan) = match planned(ui, paths) {
+    let (compilation, current, out, plan) = match planned(ui, paths) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -240,26 +264,24 @@ fn check(ui: &Ui, paths: &Paths) -> u8 {
         ));
         return EXIT_OK;
     }
-    let lines = [
-        ("missing", &plan.create),
-        ("stale", &plan.update),
-        ("extra", &plan.remove),
-    ];
-    for (what, files) in lines {
-        for f in files {
-            let path = out.join(f);
-            match ui.format {
-                MessageFormat::Github => println!(
-                    "::error file={},title=zkc: {what} output::run `zkc build` and commit the result",
-                    path.display()
-                ),
-                MessageFormat::Json => println!(
-                    "{}",
-                    serde_json::json!({ "drift": what, "file": path.display().to_string() })
-                ),
-                MessageFormat::Human => println!("{what}: {}", path.display()),
-            }
+    let changes = Changes::new(&compilation, &current, &out, &plan);
+    for c in &changes.0 {
+        let path = c.path.display();
+        match ui.format {
+            MessageFormat::Github => println!(
+                "::error file={path},title=zkc: {} output::{} (run `zkc build` and commit the result)",
+                c.what, c.summary
+            ),
+            MessageFormat::Json => println!(
+                "{}",
+                serde_json::json!({ "drift": c.what, "file": path.to_string(), "summary": c.summary })
+            ),
+            MessageFormat::Human => println!("{}: {path}  ({})", c.what, c.summary),
         }
+    }
+    if ui.format == MessageFormat::Human {
+        println!();
+        changes.print_diff();
     }
     eprintln!(
         "zkc: {} is out of date: {} missing, {} stale, {} extra; run `zkc build` and commit the result",
@@ -276,42 +298,79 @@ fn diff(ui: &Ui, paths: &Paths) -> u8 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let tree = compilation.tree.as_ref().expect("no errors, so a tree");
-    let mut stdout = std::io::stdout().lock();
-    let mut files: Vec<&String> = plan
-        .create
-        .iter()
-        .chain(&plan.update)
-        .chain(&plan.remove)
+    if plan.is_empty() {
+        ui.info("zkc: no changes");
+        return EXIT_OK;
+    }
+    let changes = Changes::new(&compilation, &current, &out, &plan);
+    for c in &changes.0 {
+        println!("# {}", c.summary);
+    }
+    println!();
+    changes.print_diff();
+    EXIT_OK
+}
+
+/// What `build` would change, file by file, in path order.
+struct Changes<'a>(Vec<Change<'a>>);
+
+struct Change<'a> {
+    /// `missing`, `stale` or `extra`, as `zkc check` reports it.
+    what: &'static str,
+    path: PathBuf,
+    old: &'a str,
+    new: &'a str,
+    summary: String,
+}
+
+impl<'a> Changes<'a> {
+    fn new(compilation: &'a Compilation, current: &'a Current, out: &Path, plan: &'a Plan) -> Self {
+        let tree = compilation.tree.as_ref().expect("no errors, so a tree");
+        let mut changes: Vec<Change> = [
+            ("missing", &plan.create),
+            ("stale", &plan.update),
+            ("extra", &plan.remove),
+        ]
+        .into_iter()
+        .flat_map(|(what, files)| files.iter().map(move |rel| (what, rel)))
+        .map(|(what, rel)| {
+            let old = output::generated_text(current, rel).unwrap_or("");
+            let new = tree.get(rel).map(String::as_str).unwrap_or("");
+            Change {
+                what,
+                path: out.join(rel),
+                old,
+                new,
+                summary: crate::summary::summarize(old, new),
+            }
+        })
         .collect();
-    files.sort();
-    for rel in files {
-        let old = output::generated_text(&current, rel).unwrap_or("");
-        let new = tree.get(rel).map(String::as_str).unwrap_or("");
-        let path = out.join(rel).display().to_string();
-        let text = similar::TextDiff::from_lines(old, new);
-        let (a, b) = (
-            if old.is_empty() {
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        Changes(changes)
+    }
+
+    fn print_diff(&self) {
+        let mut stdout = std::io::stdout().lock();
+        for c in &self.0 {
+            let path = c.path.display().to_string();
+            let a = if c.old.is_empty() {
                 "/dev/null".to_owned()
             } else {
                 format!("a/{path}")
-            },
-            if new.is_empty() {
+            };
+            let b = if c.new.is_empty() {
                 "/dev/null".to_owned()
             } else {
                 format!("b/{path}")
-            },
-        );
-        let _ = write!(
-            stdout,
-            "{}",
-            text.unified_diff().context_radius(3).header(&a, &b)
-        );
+            };
+            let text = similar::TextDiff::from_lines(c.old, c.new);
+            let _ = write!(
+                stdout,
+                "{}",
+                text.unified_diff().context_radius(3).header(&a, &b)
+            );
+        }
     }
-    if plan.is_empty() {
-        ui.info("zkc: no changes");
-    }
-    EXIT_OK
 }
 
 fn explain(ui: &Ui, target: &str, specs: &Path) -> u8 {

@@ -1,6 +1,7 @@
 //! The whole pipeline in one call: spec files → diagnostics and the output tree.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::check::{self, Deployed};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -16,6 +17,8 @@ pub struct Compilation {
     pub environments: Vec<Environment>,
     /// The output tree; `None` when there are errors, so nothing half-checked is ever written.
     pub tree: Option<Tree>,
+    /// Time spent in each stage, in pipeline order.
+    pub timings: Vec<(&'static str, Duration)>,
 }
 
 impl Compilation {
@@ -25,21 +28,39 @@ impl Compilation {
 }
 
 pub fn compile_dir(specs: &Path, deployed: &dyn Deployed) -> Result<Compilation, LoadError> {
-    Ok(compile(source::load_dir(specs)?, deployed))
+    let started = Instant::now();
+    let sources = source::load_dir(specs)?;
+    let read = started.elapsed();
+    let mut compilation = compile(sources, deployed);
+    compilation.timings.insert(0, ("read specs", read));
+    Ok(compilation)
 }
 
 pub fn compile(sources: SourceMap, deployed: &dyn Deployed) -> Compilation {
+    let mut timings = Vec::new();
+    let mut stage = Instant::now();
+    let mut lap = |name: &'static str| {
+        timings.push((name, stage.elapsed()));
+        stage = Instant::now();
+    };
     let mut diags = Diagnostics::default();
     let parsed = syntax::parse_all(&sources, &mut diags);
+    lap("parse");
     let resolved = resolve::resolve(&sources, &parsed, &mut diags);
+    // The KDL documents keep every token's formatting; nothing needs them past resolution.
+    drop(parsed);
+    lap("resolve");
     let environments = model::build(&sources, resolved);
     check::check(&environments, deployed, &mut diags);
+    lap("check");
     let tree = (!diags.has_errors()).then(|| render::environments(&environments));
+    lap("emit and render");
     Compilation {
         sources,
         diagnostics: diags.into_sorted(),
         environments,
         tree,
+        timings,
     }
 }
 

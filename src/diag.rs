@@ -152,6 +152,32 @@ impl Diagnostics {
     }
 }
 
+/// Maps `f` over `items` on all cores, each call with its own diagnostics, merged afterwards;
+/// results keep the order of `items` (diagnostics are sorted by location at the end anyway).
+pub fn par_map<I, T, F>(items: Vec<I>, diags: &mut Diagnostics, f: F) -> Vec<T>
+where
+    I: Send,
+    T: Send,
+    F: Fn(I, &mut Diagnostics) -> T + Sync,
+{
+    use rayon::prelude::*;
+    let results: Vec<(T, Diagnostics)> = items
+        .into_par_iter()
+        .map(|item| {
+            let mut local = Diagnostics::default();
+            let value = f(item, &mut local);
+            (value, local)
+        })
+        .collect();
+    results
+        .into_iter()
+        .map(|(value, local)| {
+            diags.extend(local);
+            value
+        })
+        .collect()
+}
+
 /// "did you mean" for a misspelt name: the closest candidate within a small edit distance.
 pub fn did_you_mean<'a>(
     name: &str,

@@ -20,4 +20,5 @@ pub mod render;
 pub mod resolve;
 pub mod schema;
 pub mod source;
+pub mod summary;
 pub mod syntax;

@@ -15,10 +15,8 @@ pub struct Parsed {
 }
 
 pub fn parse_all(sources: &SourceMap, diags: &mut Diagnostics) -> Parsed {
-    let docs = sources
-        .ids()
-        .map(|id| parse_file(sources, id, diags))
-        .collect();
+    let ids: Vec<FileId> = sources.ids().collect();
+    let docs = crate::diag::par_map(ids, diags, |id, diags| parse_file(sources, id, diags));
     Parsed { docs }
 }
 

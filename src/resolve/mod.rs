@@ -12,7 +12,7 @@ use kdl::{KdlDocument, KdlNode};
 use settings::Reader;
 pub use settings::{Block, Def, LeafKey, Value};
 
-use crate::diag::{Code, Diagnostic, Diagnostics, unknown_name_help};
+use crate::diag::{Code, Diagnostic, Diagnostics, par_map, unknown_name_help};
 use crate::schema::{self, Default, Kind, Setting, Shape};
 use crate::source::{FileId, Loc, SourceMap};
 use crate::syntax::Parsed;
@@ -102,21 +102,24 @@ impl FileItems {
 }
 
 pub fn resolve(sources: &SourceMap, parsed: &Parsed, diags: &mut Diagnostics) -> Vec<Environment> {
-    let files: Vec<Option<FileItems>> = sources
-        .ids()
-        .map(|id| {
-            parsed.docs[id.0]
-                .as_ref()
-                .map(|doc| read_file(id, doc, diags))
+    let ids: Vec<FileId> = sources.ids().collect();
+    let files: Vec<Option<FileItems>> = par_map(ids, diags, |id, diags| {
+        parsed.docs[id.0]
+            .as_ref()
+            .map(|doc| read_file(id, doc, diags))
+    });
+    let declared: Vec<(FileId, &EnvDecl)> = files
+        .iter()
+        .enumerate()
+        .flat_map(|(i, items)| {
+            items
+                .iter()
+                .flat_map(move |f| f.environments.iter().map(move |e| (FileId(i), e)))
         })
         .collect();
-    let mut environments = Vec::new();
-    for (i, items) in files.iter().enumerate() {
-        for env in items.iter().flat_map(|f| &f.environments) {
-            environments.push(resolve_environment(sources, &files, FileId(i), env, diags));
-        }
-    }
-    environments
+    par_map(declared, diags, |(file, env), diags| {
+        resolve_environment(sources, &files, file, env, diags)
+    })
 }
 
 fn read_file(file: FileId, doc: &KdlDocument, diags: &mut Diagnostics) -> FileItems {
