@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::compile::{self, Compilation, NothingDeployed};
 use crate::diag::render::{MessageFormat, render};
@@ -40,6 +40,9 @@ pub struct Cli {
     /// Print the time spent in each stage.
     #[arg(long, global = true)]
     timings: bool,
+    /// Also list every file written or removed.
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -87,6 +90,25 @@ enum Command {
         #[arg(default_value = "specs")]
         specs: PathBuf,
     },
+    /// Write a starter specs directory: a shared library and the `default`, `staging` and
+    /// `develop` environments, commented. Refuses to overwrite existing files.
+    Init {
+        #[arg(default_value = "specs")]
+        dir: PathBuf,
+    },
+    /// Format spec files canonically (comments kept); with --check, list the files that would
+    /// change and exit 3.
+    Fmt {
+        #[arg(long)]
+        check: bool,
+        /// Spec files or directories.
+        #[arg(default_value = "specs")]
+        paths: Vec<PathBuf>,
+    },
+    /// Print a shell completion script.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff).
+    Man,
 }
 
 pub fn main() -> ExitCode {
@@ -110,6 +132,7 @@ struct Ui {
     deny_warnings: bool,
     quiet: bool,
     timings: bool,
+    verbose: bool,
 }
 
 impl Ui {
@@ -128,6 +151,7 @@ impl Ui {
             deny_warnings: cli.deny_warnings,
             quiet: cli.quiet,
             timings: cli.timings,
+            verbose: cli.verbose,
         }
     }
 
@@ -177,6 +201,19 @@ fn run(cli: &Cli) -> u8 {
         Command::Check(paths) => check(&ui, paths),
         Command::Diff(paths) => diff(&ui, paths),
         Command::Explain { target, specs } => explain(&ui, target, specs),
+        Command::Init { dir } => init(&ui, dir),
+        Command::Fmt { check, paths } => fmt(&ui, paths, *check),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "zkc", &mut std::io::stdout());
+            EXIT_OK
+        }
+        Command::Man => {
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => EXIT_OK,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK, // `zkc man | head`
+                Err(e) => fail(e),
+            }
+        }
     }
 }
 
@@ -234,6 +271,17 @@ fn build(ui: &Ui, paths: &Paths) -> u8 {
         return fail(e);
     }
     ui.timing("write", writing.elapsed());
+    if ui.verbose {
+        for (what, files) in [
+            ("created", &plan.create),
+            ("updated", &plan.update),
+            ("removed", &plan.remove),
+        ] {
+            for f in files {
+                eprintln!("zkc: {what} {}", out.join(f).display());
+            }
+        }
+    }
     let ensembles: usize = compilation
         .environments
         .iter()
@@ -409,5 +457,110 @@ fn explain(ui: &Ui, target: &str, specs: &Path) -> u8 {
         ));
     };
     print!("{}", crate::explain::ensemble(&compilation.sources, env, e));
+    EXIT_OK
+}
+
+/// The starter specs are the repository's own example specs, so `zkc init` always writes what
+/// the tests and the validators check.
+const STARTER: &[(&str, &str)] = &[
+    ("lib/base.kdl", include_str!("../specs/lib/base.kdl")),
+    ("default.kdl", include_str!("../specs/default.kdl")),
+    ("staging.kdl", include_str!("../specs/staging.kdl")),
+    ("develop.kdl", include_str!("../specs/develop.kdl")),
+];
+
+fn init(ui: &Ui, dir: &Path) -> u8 {
+    let existing: Vec<PathBuf> = STARTER
+        .iter()
+        .map(|(rel, _)| dir.join(rel))
+        .filter(|p| p.exists())
+        .collect();
+    if !existing.is_empty() {
+        for p in &existing {
+            eprintln!("zkc: error: {} exists", p.display());
+        }
+        eprintln!("zkc: nothing was written; `zkc init` never overwrites files");
+        return EXIT_USAGE_OR_IO;
+    }
+    for (rel, text) in STARTER {
+        let path = dir.join(rel);
+        let written = std::fs::create_dir_all(path.parent().expect("a file in a directory"))
+            .and_then(|()| std::fs::write(&path, text));
+        if let Err(e) = written {
+            return fail(format!("{}: {e}", path.display()));
+        }
+    }
+    ui.info(&format!(
+        "zkc: wrote {} spec files into {}; next: `zkc build {}` and commit both directories",
+        STARTER.len(),
+        dir.display(),
+        dir.display()
+    ));
+    EXIT_OK
+}
+
+fn fmt(ui: &Ui, paths: &[PathBuf], check: bool) -> u8 {
+    let mut sources = crate::source::SourceMap::default();
+    for path in paths {
+        let loaded = if path.is_dir() {
+            crate::source::load_dir(path)
+        } else {
+            std::fs::read_to_string(path)
+                .map(|text| {
+                    let mut one = crate::source::SourceMap::default();
+                    let name = path.display().to_string();
+                    one.add(name.clone(), name, text);
+                    one
+                })
+                .map_err(|source| LoadError::Read {
+                    path: path.clone(),
+                    source,
+                })
+        };
+        match loaded {
+            Ok(map) => sources.append(map),
+            Err(e) => return fail(e),
+        }
+    }
+    let mut changed = Vec::new();
+    let mut failed = false;
+    for id in sources.ids() {
+        let file = sources.get(id);
+        match crate::fmt::format(&file.text) {
+            Ok(formatted) if formatted != *file.text => {
+                changed.push((file.name.clone(), formatted))
+            }
+            Ok(_) => {}
+            Err(_) => failed = true,
+        }
+    }
+    if failed {
+        // The same syntax diagnostics as every other command.
+        let compilation = compile::compile(sources, &NothingDeployed);
+        ui.report(&compilation);
+        return EXIT_SPEC_ERRORS;
+    }
+    for (name, formatted) in &changed {
+        if check {
+            println!("would reformat: {name}");
+        } else if let Err(e) = std::fs::write(name, formatted) {
+            return fail(format!("{name}: {e}"));
+        } else if ui.verbose {
+            eprintln!("zkc: formatted {name}");
+        }
+    }
+    if check && !changed.is_empty() {
+        eprintln!(
+            "zkc: {} file(s) are not formatted; run `zkc fmt`",
+            changed.len()
+        );
+        return EXIT_DRIFT;
+    }
+    ui.info(&format!(
+        "zkc: {} file(s) checked, {} {}",
+        sources.ids().count(),
+        changed.len(),
+        if check { "to reformat" } else { "reformatted" }
+    ));
     EXIT_OK
 }

@@ -13,6 +13,7 @@ pub mod diag;
 pub mod docs;
 pub mod emit;
 pub mod explain;
+pub mod fmt;
 pub mod model;
 pub mod output;
 pub mod quantity;

@@ -73,6 +73,12 @@ impl SourceMap {
         FileId(self.files.len() - 1)
     }
 
+    /// Adds every file of `other` (for commands that read several paths).
+    pub fn append(&mut self, other: SourceMap) {
+        self.files.extend(other.files);
+        self.links.extend(other.links);
+    }
+
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0]
     }

@@ -494,3 +494,128 @@ fn json_messages_are_one_object_per_line() {
             .all(|l| l["file"] == "specs/a.kdl" && l["line"] == 1 && l["help"].is_string())
     );
 }
+
+#[test]
+fn init_build_fmt_check_round_trip() {
+    let p = Project::new(&[]);
+    let out = p.zkc(&["init"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    for f in [
+        "specs/lib/base.kdl",
+        "specs/default.kdl",
+        "specs/staging.kdl",
+        "specs/develop.kdl",
+    ] {
+        assert!(p.path(f).is_file(), "{f}");
+    }
+    assert_eq!(code(&p.zkc(&["build"])), 0);
+    assert_eq!(
+        code(&p.zkc(&["fmt", "--check"])),
+        0,
+        "init writes canonically formatted specs"
+    );
+    assert_eq!(code(&p.zkc(&["check"])), 0);
+    // The starter specs are the repository's example: the same output.
+    let repo_out = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("out/staging/statefulset-zookeeper.yaml");
+    assert_eq!(
+        fs::read(p.path("out/staging/statefulset-zookeeper.yaml")).unwrap(),
+        fs::read(repo_out).unwrap()
+    );
+}
+
+#[test]
+fn init_never_overwrites() {
+    let p = Project::new(&[("staging.kdl", "// mine\n")]);
+    let out = p.zkc(&["init"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("specs/staging.kdl exists"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        fs::read_to_string(p.path("specs/staging.kdl")).unwrap(),
+        "// mine\n"
+    );
+    assert!(!p.path("specs/default.kdl").exists(), "nothing was written");
+}
+
+#[test]
+fn fmt_rewrites_lists_and_is_idempotent() {
+    let messy =
+        "environment   \"a\" {\n  ensemble \"zk\" {  servers 3 ;  image \"zookeeper:3.9.3\" }\n}\n";
+    let p = Project::new(&[("a.kdl", messy)]);
+    let out = p.zkc(&["fmt", "--check"]);
+    assert_eq!(code(&out), 3);
+    assert!(stdout(&out).contains("would reformat: specs/a.kdl"));
+    assert_eq!(
+        fs::read_to_string(p.path("specs/a.kdl")).unwrap(),
+        messy,
+        "--check writes nothing"
+    );
+    assert_eq!(code(&p.zkc(&["fmt"])), 0);
+    let formatted = fs::read_to_string(p.path("specs/a.kdl")).unwrap();
+    assert_eq!(
+        formatted,
+        "environment \"a\" {\n    ensemble \"zk\" {\n        servers 3\n        image \"zookeeper:3.9.3\"\n    }\n}\n"
+    );
+    assert_eq!(code(&p.zkc(&["fmt", "--check"])), 0, "idempotent");
+}
+
+#[test]
+fn fmt_reports_syntax_errors() {
+    let p = Project::new(&[("a.kdl", "environment \"a\" {\n")]);
+    let out = p.zkc(&["fmt"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("ZK0001"), "{}", stderr(&out));
+}
+
+#[test]
+fn every_spec_in_the_repository_is_formatted() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_zkc"))
+        .args([
+            "fmt",
+            "--check",
+            "specs",
+            "tests/golden/full/specs",
+            "tests/golden/minimal/specs",
+            "tests/e2e/specs",
+        ])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+}
+
+#[test]
+fn completions_and_man_page() {
+    let p = Project::new(&[]);
+    for shell in ["bash", "zsh", "fish"] {
+        let out = p.zkc(&["completions", shell]);
+        assert_eq!(code(&out), 0);
+        assert!(
+            stdout(&out).contains("explain") && stdout(&out).contains("message-format"),
+            "{shell}"
+        );
+    }
+    let man = p.zkc(&["man"]);
+    assert_eq!(code(&man), 0);
+    assert!(
+        stdout(&man).contains(".TH zkc") && stdout(&man).contains("completions"),
+        "{}",
+        stdout(&man)
+    );
+}
+
+#[test]
+fn verbose_lists_written_files() {
+    let p = example();
+    let out = p.zkc(&["build", "specs", "-v"]);
+    assert!(
+        stderr(&out).contains("zkc: created out/staging/statefulset-zookeeper.yaml"),
+        "{}",
+        stderr(&out)
+    );
+}

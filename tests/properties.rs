@@ -11,6 +11,15 @@ use zkc::source::SourceMap;
 
 fn run(files: Vec<(String, String)>) {
     let mut sources = SourceMap::default();
+    for (_, text) in &files {
+        if let Ok(formatted) = zkc::fmt::format(text) {
+            assert_eq!(
+                zkc::fmt::format(&formatted).ok().as_deref(),
+                Some(formatted.as_str()),
+                "fmt is idempotent and keeps the text valid"
+            );
+        }
+    }
     for (rel, text) in files {
         sources.add(rel.clone(), format!("specs/{rel}"), text);
     }
