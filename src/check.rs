@@ -227,39 +227,22 @@ fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
         ));
     }
 
-    if e.spread.mode.value == "required"
-        && servers > 1
-        && let Some(pin) = e.node_selector.get(&e.spread.topology_key.value)
-    {
-        diags.push(
+    for (setting, spread) in [("spread", &e.spread), ("zone-spread", &e.zone_spread)] {
+        let key = &spread.topology_key.value;
+        if spread.mode.value == "required"
+            && servers > 1
+            && let Some(pin) = e.node_selector.get(key)
+        {
+            diags.push(
                 Diagnostic::new(
                     Code::SpreadImpossible,
-                    format!("{servers} servers must run in distinct `{}` domains, but node-selector pins them to one", e.spread.topology_key.value),
+                    format!("{setting} requires the {servers} servers in distinct `{key}` domains, but node-selector pins them to one"),
                 )
                 .at_loc(pin.loc_or(e.loc), "pins every server to one domain")
-                .at_loc(e.spread.mode.loc_or(e.loc), "requires distinct domains")
-                .help("use `spread \"preferred\"`, or remove the node-selector entry"),
+                .at_loc(spread.mode.loc_or(e.loc), "requires distinct domains")
+                .help(format!("use `{setting} \"preferred\"`, or remove the node-selector entry")),
             );
-    }
-    if e.zone_spread.mode.value == "required"
-        && servers > 1
-        && let Some(pin) = e.node_selector.get(&e.zone_spread.topology_key.value)
-    {
-        diags.push(
-            Diagnostic::new(
-                Code::SpreadImpossible,
-                format!(
-                    "zone-spread is required, but node-selector pins every server to one `{}`",
-                    e.zone_spread.topology_key.value
-                ),
-            )
-            .at_loc(pin.loc_or(e.loc), "pins every server to one zone")
-            .at_loc(
-                e.zone_spread.mode.loc_or(e.loc),
-                "requires spreading over zones",
-            )
-            .help("use `zone-spread \"preferred\"`, or remove the node-selector entry"),
-        );
+        }
     }
     if e.pod_management.value == "OrderedReady" && servers > 1 {
         diags.push(at(

@@ -56,7 +56,7 @@ impl Current {
                 source: e.into(),
             })?;
             if entry.file_type().is_symlink() {
-                links.push(relative(out, entry.path()));
+                links.push(crate::source::relative_name(out, entry.path()));
             } else if entry.file_type().is_file() {
                 files.push(entry.into_path());
             }
@@ -69,7 +69,7 @@ impl Current {
                     Ok(text) if text.starts_with(HEADER_MARK) => Existing::Generated(text),
                     _ => Existing::Foreign,
                 };
-                Ok((relative(out, path), existing))
+                Ok((crate::source::relative_name(out, path), existing))
             })
             .collect::<Result<_, OutputError>>()?;
         let mut files: BTreeMap<String, Existing> = read.into_iter().collect();
@@ -83,14 +83,6 @@ impl Current {
             _ => None,
         }
     }
-}
-
-fn relative(base: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(base).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// The difference between what zkc produces and what `out/` holds.

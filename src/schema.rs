@@ -87,6 +87,14 @@ const fn prop(name: &'static str, kind: Kind, default: Default, doc: &'static st
     }
 }
 
+/// The properties of `storage` and `datalog`.
+const VOLUME_PROPS: &[Prop] = &[prop(
+    "class",
+    Kind::Str,
+    Default::Unset,
+    "StorageClass name; the cluster default when unset",
+)];
+
 pub const ENSEMBLE_SETTINGS: &[Setting] = &[
     Setting {
         name: "servers",
@@ -166,12 +174,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         name: "storage",
         shape: Shape::Props {
             arg: Some(("size", Kind::Quantity)),
-            props: &[prop(
-                "class",
-                Kind::Str,
-                Default::Unset,
-                "StorageClass name; the cluster default when unset",
-            )],
+            props: VOLUME_PROPS,
         },
         default: Default::Str("10Gi"),
         doc: "the data volume (snapshots, and the transaction log unless `datalog` is set)",
@@ -181,12 +184,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         name: "datalog",
         shape: Shape::Props {
             arg: Some(("size", Kind::Quantity)),
-            props: &[prop(
-                "class",
-                Kind::Str,
-                Default::Unset,
-                "StorageClass name; the cluster default when unset",
-            )],
+            props: VOLUME_PROPS,
         },
         default: Default::Unset,
         doc: "a separate volume for the transaction log (dataLogDir), as the admin guide recommends for write-heavy ensembles",

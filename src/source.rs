@@ -188,7 +188,8 @@ pub fn load_dir(dir: &Path) -> Result<SourceMap, LoadError> {
     Ok(map)
 }
 
-fn relative_name(dir: &Path, path: &Path) -> String {
+/// `path` relative to `dir`, with `/` separators on every platform.
+pub fn relative_name(dir: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(dir).unwrap_or(path);
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy())

@@ -88,6 +88,14 @@ const LIB: &str = r#"defaults { image "docker.io/library/zookeeper:3.9.3"; serve
 const STAGING: &str = r#"environment "staging" { import "lib/base.kdl"; ensemble "zookeeper"; argocd repo="https://git.example.com/zk.git" }"#;
 const DEVELOP: &str = r#"environment "develop" { import "lib/base.kdl"; ensemble "zookeeper" }"#;
 
+/// The spec with its ensemble given a body of settings.
+fn with_body(spec: &str, body: &str) -> String {
+    spec.replace(
+        "ensemble \"zookeeper\"",
+        &format!("ensemble \"zookeeper\" {{ {body} }}"),
+    )
+}
+
 fn example() -> Project {
     Project::new(&[
         ("lib/base.kdl", LIB),
@@ -184,18 +192,9 @@ fn a_failing_build_leaves_out_untouched() {
     // One environment changes validly, another breaks: nothing at all may be written.
     p.write(
         "specs/develop.kdl",
-        &DEVELOP.replace(
-            "ensemble \"zookeeper\"",
-            "ensemble \"zookeeper\" { servers 5 acknowledge-resize=#true }",
-        ),
+        &with_body(DEVELOP, "servers 5 acknowledge-resize=#true"),
     );
-    p.write(
-        "specs/staging.kdl",
-        &STAGING.replace(
-            "ensemble \"zookeeper\"",
-            "ensemble \"zookeeper\" { servers 300 }",
-        ),
-    );
+    p.write("specs/staging.kdl", &with_body(STAGING, "servers 300"));
     let out = p.zkc(&["build", "specs"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert!(stderr(&out).contains("ZK0006"), "{}", stderr(&out));
@@ -306,10 +305,7 @@ fn check_reports_missing_stale_and_extra_files() {
 
     p.write(
         "specs/staging.kdl",
-        &STAGING.replace(
-            "ensemble \"zookeeper\"",
-            "ensemble \"zookeeper\" { resources cpu=\"1\" }",
-        ),
+        &with_body(STAGING, "resources cpu=\"1\""),
     );
     fs::remove_file(p.path("specs/develop.kdl")).unwrap();
     let out = p.zkc(&["check", "specs"]);
@@ -344,13 +340,7 @@ fn check_fails_on_spec_errors_with_exit_code_1() {
 fn diff_shows_what_build_would_change() {
     let p = example();
     assert_eq!(code(&p.zkc(&["build", "specs"])), 0);
-    p.write(
-        "specs/develop.kdl",
-        &DEVELOP.replace(
-            "ensemble \"zookeeper\"",
-            "ensemble \"zookeeper\" { storage \"20Gi\" }",
-        ),
-    );
+    p.write("specs/develop.kdl", &with_body(DEVELOP, "storage \"20Gi\""));
     let out = p.zkc(&["diff", "specs"]);
     assert_eq!(code(&out), 0);
     let diff = stdout(&out);
@@ -388,13 +378,7 @@ fn deny_warnings_turns_warnings_into_failure() {
 fn resizing_a_deployed_ensemble_needs_an_acknowledgement() {
     let p = example();
     assert_eq!(code(&p.zkc(&["build", "specs"])), 0);
-    p.write(
-        "specs/develop.kdl",
-        &DEVELOP.replace(
-            "ensemble \"zookeeper\"",
-            "ensemble \"zookeeper\" { servers 5 }",
-        ),
-    );
+    p.write("specs/develop.kdl", &with_body(DEVELOP, "servers 5"));
     let out = p.zkc(&["build", "specs"]);
     assert_eq!(code(&out), 1);
     assert!(
@@ -404,10 +388,7 @@ fn resizing_a_deployed_ensemble_needs_an_acknowledgement() {
     );
     p.write(
         "specs/develop.kdl",
-        &DEVELOP.replace(
-            "ensemble \"zookeeper\"",
-            "ensemble \"zookeeper\" { servers 5 acknowledge-resize=#true }",
-        ),
+        &with_body(DEVELOP, "servers 5 acknowledge-resize=#true"),
     );
     assert_eq!(code(&p.zkc(&["build", "specs"])), 0);
 }
