@@ -59,3 +59,81 @@ fn retain_storage_false_deletes_claims_with_the_statefulset() {
     let t = tree(r#"environment "a" { ensemble "zk" { retain-storage #false } }"#);
     assert!(t["a/statefulset-zk.yaml"].contains("whenDeleted: Delete"));
 }
+
+#[test]
+fn argocd_options() {
+    let app = |props: &str| {
+        tree(&format!("environment \"qa\" {{ ensemble \"zk\"; argocd repo=\"https://git.example.com/zk.git\" {props} }}"))["_argocd/qa.yaml"].clone()
+    };
+    let defaults = app("");
+    for line in [
+        "name: zookeeper-qa",
+        "namespace: argocd",
+        "project: default",
+        "targetRevision: HEAD",
+        "path: out/qa",
+        "server: https://kubernetes.default.svc",
+        "prune: true",
+        "selfHeal: true",
+        "- CreateNamespace=true",
+        "pod-security.kubernetes.io/enforce: restricted",
+    ] {
+        assert!(defaults.contains(line), "{line} in\n{defaults}");
+    }
+    let custom = app(
+        "server=\"https://api.dev.example.com:6443\" self-heal=#false app-namespace=\"gitops\" revision=\"v2\"",
+    );
+    for line in [
+        "server: https://api.dev.example.com:6443",
+        "selfHeal: false",
+        "namespace: gitops",
+        "targetRevision: v2",
+    ] {
+        assert!(custom.contains(line), "{line} in\n{custom}");
+    }
+    let by_name = app("cluster=\"dev\"");
+    assert!(
+        by_name.contains("name: dev") && !by_name.contains("server:"),
+        "{by_name}"
+    );
+    let manual = app("prune=#false self-heal=#false");
+    assert!(
+        !manual.contains("automated"),
+        "no automated sync when both are off:\n{manual}"
+    );
+}
+
+#[test]
+fn flux_options() {
+    let k = |props: &str| {
+        tree(&format!("environment \"qa\" {{ ensemble \"zk\"; ensemble \"zk2\"; flux source=\"repo\" {props} }}"))["_flux/qa.yaml"].clone()
+    };
+    let defaults = k("");
+    for line in [
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1",
+        "namespace: flux-system",
+        "interval: 10m",
+        "path: ./out/qa",
+        "prune: true",
+        "kind: GitRepository",
+        "name: repo",
+        "targetNamespace: qa",
+        "name: zk2",
+    ] {
+        assert!(defaults.contains(line), "{line} in\n{defaults}");
+    }
+    assert!(
+        !defaults.contains("    namespace: flux-system\n  targetNamespace"),
+        "source namespace omitted by default"
+    );
+    let custom =
+        k("prune=#false interval=\"1m\" path-prefix=\"deploy/out\" source-namespace=\"sources\"");
+    for line in [
+        "prune: false",
+        "interval: 1m",
+        "path: ./deploy/out/qa",
+        "namespace: sources",
+    ] {
+        assert!(custom.contains(line), "{line} in\n{custom}");
+    }
+}
