@@ -565,6 +565,14 @@ pub const NETWORK_POLICY_SETTINGS: &[Setting] = &[
     },
 ];
 
+/// Where `out/` sits in the repository, for `argocd` and `flux`.
+const PATH_PREFIX: Prop = prop(
+    "path-prefix",
+    Kind::Str,
+    Default::Str("out"),
+    "where the output directory sits in the repository",
+);
+
 /// Settings of an `environment` block other than `import`, `defaults` and `ensemble`, which
 /// the resolver handles itself.
 pub const ENVIRONMENT_SETTINGS: &[Setting] = &[
@@ -613,12 +621,7 @@ pub const ENVIRONMENT_SETTINGS: &[Setting] = &[
                     Default::Str("HEAD"),
                     "branch, tag or commit to sync",
                 ),
-                prop(
-                    "path-prefix",
-                    Kind::Str,
-                    Default::Str("out"),
-                    "where the output directory sits in the repository",
-                ),
+                PATH_PREFIX,
                 prop(
                     "project",
                     Kind::Str,
@@ -678,12 +681,7 @@ pub const ENVIRONMENT_SETTINGS: &[Setting] = &[
                     Default::Derived("the Kustomization's namespace"),
                     "namespace of the GitRepository",
                 ),
-                prop(
-                    "path-prefix",
-                    Kind::Str,
-                    Default::Str("out"),
-                    "where the output directory sits in the repository",
-                ),
+                PATH_PREFIX,
                 prop(
                     "app-namespace",
                     Kind::Str,
