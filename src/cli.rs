@@ -382,7 +382,7 @@ impl<'a> Changes<'a> {
         .into_iter()
         .flat_map(|(what, files)| files.iter().map(move |rel| (what, rel)))
         .map(|(what, rel)| {
-            let old = output::generated_text(current, rel).unwrap_or("");
+            let old = current.generated(rel).unwrap_or("");
             let new = tree.get(rel).map(String::as_str).unwrap_or("");
             Change {
                 what,

@@ -4,7 +4,7 @@
 
 pub mod render;
 
-use crate::source::{FileId, Loc, SourceMap, Span};
+use crate::source::{FileId, Loc, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -129,14 +129,6 @@ impl Diagnostics {
         self.items.iter().any(|d| d.severity() == Severity::Error)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
     /// The diagnostics in file order (then position, then code), duplicates removed: the same
     /// library problem is found once per environment that imports it but reported once.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
@@ -145,10 +137,6 @@ impl Diagnostics {
         });
         self.items.dedup();
         self.items
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.items.iter()
     }
 }
 
@@ -212,10 +200,6 @@ pub fn unknown_name_help(name: &str, valid: &[&str]) -> String {
         Some(s) => format!("did you mean `{s}`? valid here: {list}"),
         None => format!("valid here: {list}"),
     }
-}
-
-pub fn source_name(sources: &SourceMap, loc: Loc) -> &str {
-    &sources.get(loc.file).name
 }
 
 #[cfg(test)]

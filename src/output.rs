@@ -77,7 +77,8 @@ impl Current {
         Ok(Current { files })
     }
 
-    fn generated(&self, rel: &str) -> Option<&str> {
+    /// The text of a file zkc generated, or `None` (absent, or not zkc's).
+    pub fn generated(&self, rel: &str) -> Option<&str> {
         match self.files.get(rel) {
             Some(Existing::Generated(text)) => Some(text),
             _ => None,
@@ -193,11 +194,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         let _ = fs::remove_file(&tmp);
     }
     result.map_err(io_err(path))
-}
-
-/// The generated text of a file in `out/`, for `diff`.
-pub fn generated_text<'a>(current: &'a Current, rel: &str) -> Option<&'a str> {
-    current.generated(rel)
 }
 
 /// The ensembles deployed according to `out/`: the replica count of each generated StatefulSet.

@@ -708,29 +708,8 @@ pub const ENVIRONMENT_SETTINGS: &[Setting] = &[
     },
 ];
 
-/// Nodes valid inside `environment`, for "did you mean".
-pub const ENVIRONMENT_NODES: &[&str] = &[
-    "namespace",
-    "import",
-    "defaults",
-    "ensemble",
-    "labels",
-    "annotations",
-    "namespace-object",
-    "argocd",
-    "flux",
-];
-
 /// Nodes valid at the top level of a file.
 pub const TOP_LEVEL_NODES: &[&str] = &["environment", "import", "defaults", "template"];
-
-pub fn names(settings: &[Setting]) -> Vec<&'static str> {
-    settings.iter().map(|s| s.name).collect()
-}
-
-pub fn find(settings: &'static [Setting], name: &str) -> Option<&'static Setting> {
-    settings.iter().find(|s| s.name == name)
-}
 
 impl Kind {
     pub fn describe(&self) -> String {

@@ -600,3 +600,51 @@ fn verbose_lists_written_files() {
         stderr(&out)
     );
 }
+
+#[test]
+fn check_annotates_drift_for_github() {
+    let p = example();
+    assert_eq!(code(&p.zkc(&["build", "specs"])), 0);
+    p.write(
+        "specs/develop.kdl",
+        &with_body(DEVELOP, "servers 5 acknowledge-resize=#true"),
+    );
+    let out = p.zkc(&["--message-format", "github", "check", "specs"]);
+    assert_eq!(code(&out), 3);
+    let text = stdout(&out);
+    assert!(
+        text.lines().any(|l| l.starts_with(
+            "::error file=out/develop/statefulset-zookeeper.yaml,title=zkc: stale output::"
+        ) && l.contains("replicas 3 → 5")),
+        "{text}"
+    );
+}
+
+#[test]
+fn colour_follows_the_color_option() {
+    let p = Project::new(&[(
+        "a.kdl",
+        "environment \"a\" { ensemble \"zk\" { servers 300 } }",
+    )]);
+    let coloured = Command::new(env!("CARGO_BIN_EXE_zkc"))
+        .args(["check", "specs", "--color=always"])
+        .current_dir(p.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&coloured).contains('\u{1b}'),
+        "escape codes with --color=always"
+    );
+    let plain = p.zkc(&["check", "specs"]);
+    assert!(
+        !stderr(&plain).contains('\u{1b}'),
+        "none with --color=never"
+    );
+    let auto = Command::new(env!("CARGO_BIN_EXE_zkc"))
+        .args(["check", "specs"])
+        .env("NO_COLOR", "1")
+        .current_dir(p.dir.path())
+        .output()
+        .unwrap();
+    assert!(!stderr(&auto).contains('\u{1b}'), "none with NO_COLOR");
+}

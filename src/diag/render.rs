@@ -42,7 +42,7 @@ fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
 /// snippet; labels in other files become related reports with their own snippet.
 struct MietteView {
     code: &'static str,
-    severity: Severity,
+    severity: miette::Severity,
     message: String,
     help: Option<String>,
     source: Option<NamedSource<Arc<String>>>,
@@ -77,7 +77,8 @@ impl MietteView {
             .into_iter()
             .map(|(file, labels)| MietteView {
                 code: d.code.as_str(),
-                severity: Severity::Warning,
+                // Another file of the same problem: shown as advice under it.
+                severity: miette::Severity::Advice,
                 message: format!("see also {}", sources.get(file).name),
                 help: None,
                 source: Some(named(sources, file)),
@@ -87,7 +88,10 @@ impl MietteView {
             .collect();
         MietteView {
             code: d.code.as_str(),
-            severity: d.severity(),
+            severity: match d.severity() {
+                Severity::Error => miette::Severity::Error,
+                Severity::Warning => miette::Severity::Warning,
+            },
             message: d.message.clone(),
             help: d.help.clone(),
             source: primary_file.map(|f| named(sources, f)),
@@ -122,15 +126,7 @@ impl miette::Diagnostic for MietteView {
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning
-                if self.related.is_empty() && self.message.starts_with("see also") =>
-            {
-                miette::Severity::Advice
-            }
-            Severity::Warning => miette::Severity::Warning,
-        })
+        Some(self.severity)
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {

@@ -210,37 +210,14 @@ impl Reader<'_> {
             Shape::Map => {
                 self.no_children(node, setting);
                 for entry in props {
-                    let key = entry
-                        .name()
-                        .map(|n| n.value().to_owned())
-                        .unwrap_or_default();
-                    if let Some(value) = self.map_value(entry) {
-                        let is_final = node_final || self.entry_final(entry);
-                        out.push((
-                            LeafKey::entry(&path, key),
-                            Def {
-                                value,
-                                loc: self.loc(entry.span()),
-                                is_final,
-                            },
-                        ));
-                    }
+                    let key = entry.name().map(|n| n.value()).unwrap_or_default();
+                    self.map_entry(out, &path, key, entry, entry.span(), node_final);
                 }
                 // The `set "key" "value"` form: one entry per node.
                 if !args.is_empty() && self.arity(node, &args, 2, 2, setting) {
                     match args[0].value().as_string() {
                         Some(key) => {
-                            if let Some(value) = self.map_value(args[1]) {
-                                let is_final = node_final || self.entry_final(args[1]);
-                                out.push((
-                                    LeafKey::entry(&path, key),
-                                    Def {
-                                        value,
-                                        loc: self.loc(node.span()),
-                                        is_final,
-                                    },
-                                ));
-                            }
+                            self.map_entry(out, &path, key, args[1], node.span(), node_final)
                         }
                         None => self.wrong_type(args[0], "a string key"),
                     }
@@ -335,6 +312,29 @@ impl Reader<'_> {
                     ));
                 }
             }
+        }
+    }
+
+    /// One entry of a map setting, located at `span` (the property, or the whole `set` node).
+    fn map_entry(
+        &mut self,
+        out: &mut Block,
+        path: &str,
+        key: &str,
+        entry: &KdlEntry,
+        span: miette::SourceSpan,
+        node_final: bool,
+    ) {
+        if let Some(value) = self.map_value(entry) {
+            let is_final = node_final || self.entry_final(entry);
+            out.push((
+                LeafKey::entry(path, key),
+                Def {
+                    value,
+                    loc: self.loc(span),
+                    is_final,
+                },
+            ));
         }
     }
 
