@@ -12,7 +12,7 @@ pub fn generate(environments: usize, ensembles: usize) -> Vec<(String, String)> 
             "lib/base.kdl".to_owned(),
             r#"import "lib/policy.kdl"
 defaults {
-    image "docker.io/library/zookeeper:3.9.3"
+    image "docker.io/library/zookeeper:3.9.4"
     resources cpu="500m" memory="1Gi"
     storage "10Gi"
     labels "app.kubernetes.io/part-of"="platform-zookeeper"

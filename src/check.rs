@@ -18,6 +18,12 @@ pub trait Deployed {
 /// `controller-revision-hash` label, whose value is limited to 63 characters.
 pub const MAX_ENSEMBLE_NAME: usize = 52;
 
+/// Memory the JVM needs outside the heap (ZK0034): the pod runner measured the resident size
+/// of ZooKeeper 3.9 with 20,000 znodes at about 100 MiB above a pre-touched heap.
+pub const JVM_OVERHEAD_MIB: u64 = 192;
+/// The smallest heap zkc accepts.
+pub const MIN_HEAP_MIB: u64 = 128;
+
 pub fn check(environments: &[Environment], deployed: &dyn Deployed, diags: &mut Diagnostics) {
     let mut namespaces: BTreeMap<&str, &Environment> = BTreeMap::new();
     for env in environments {
@@ -137,14 +143,7 @@ fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
         }
     }
 
-    if e.heap.value.value >= e.memory_limit.value.value {
-        diags.push(
-            Diagnostic::new(Code::HeapTooLarge, format!("heap {} is not below the memory limit {}", e.heap.value, e.memory_limit.value))
-                .at_loc(e.heap.loc_or(e.loc), "heap")
-                .at_loc(e.memory_limit.loc_or(e.loc), "memory limit")
-                .help("leave a quarter of the limit outside the heap: lower `heap` or raise `resources memory-limit=`"),
-        );
-    }
+    check_heap(e, diags);
     for (what, request, limit) in [
         ("cpu", &e.cpu, &e.cpu_limit),
         ("memory", &e.memory, &e.memory_limit),
@@ -171,14 +170,14 @@ fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
             Code::BadImage,
             format!("\"{}\" is not a valid image reference: {why}", e.image.value),
             "invalid image",
-            "write [registry/]repository[:tag][@sha256:digest], e.g. docker.io/library/zookeeper:3.9.3".into(),
+            "write [registry/]repository[:tag][@sha256:digest], e.g. docker.io/library/zookeeper:3.9.4".into(),
         )),
         Ok(Pinning::Floating) => diags.push(at(
             e.image.loc_or(e.loc),
             Code::LatestTag,
             format!("image \"{}\" does not pin a version", e.image.value),
             "no version",
-            "pin a tag such as :3.9.3, or a digest".into(),
+            "pin a tag such as :3.9.4, or a digest".into(),
         )),
         Ok(Pinning::Pinned) => {}
     }
@@ -266,6 +265,32 @@ fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
     }
 }
 
+/// ZK0034: the heap fits the memory limit with the JVM's own overhead (see the code's text).
+fn check_heap(e: &Ensemble, diags: &mut Diagnostics) {
+    let heap = e.heap.value.mebibytes();
+    let limit = e.memory_limit.value.mebibytes();
+    let problem = if heap < MIN_HEAP_MIB {
+        format!("heap {} is below the {MIN_HEAP_MIB}Mi ZooKeeper needs", e.heap.value)
+    } else if heap.saturating_add(JVM_OVERHEAD_MIB) > limit {
+        format!(
+            "heap {} leaves {}Mi of the memory limit {} for the rest of the JVM, which needs {JVM_OVERHEAD_MIB}Mi",
+            e.heap.value,
+            limit.saturating_sub(heap),
+            e.memory_limit.value
+        )
+    } else {
+        return;
+    };
+    diags.push(
+        Diagnostic::new(Code::HeapTooLarge, problem)
+            .at_loc(e.heap.loc_or(e.loc), "heap")
+            .at_loc(e.memory_limit.loc_or(e.loc), "memory limit")
+            .help(format!(
+                "keep the heap at least {MIN_HEAP_MIB}Mi and {JVM_OVERHEAD_MIB}Mi below the limit: lower `heap` or raise `resources memory-limit=`"
+            )),
+    );
+}
+
 fn check_resize(env: &Environment, e: &Ensemble, deployed: &dyn Deployed, diags: &mut Diagnostics) {
     let Some(current) = deployed.servers(&env.namespace.value, &e.name) else {
         return;
@@ -287,7 +312,11 @@ fn owned_zoo_cfg_key(key: &str) -> Option<&'static str> {
     Some(match key {
         "dataDir" | "dataLogDir" => "`storage` and `datalog`",
         "clientPort" | "clientPortAddress" | "secureClientPort" => "`ports client=`",
-        "admin.serverPort" | "admin.enableServer" => "`ports admin=`",
+        "admin.serverPort" => "`ports admin=`",
+        "admin.enableServer"
+        | "admin.serverAddress"
+        | "admin.snapshot.enabled"
+        | "admin.restore.enabled" => "`admin-server`",
         "tickTime" => "`zoo-cfg { tick-time }`",
         "initLimit" => "`zoo-cfg { init-limit }`",
         "syncLimit" => "`zoo-cfg { sync-limit }`",
@@ -412,8 +441,8 @@ mod tests {
     #[test]
     fn image_references() {
         for ok in [
-            "zookeeper:3.9.3",
-            "docker.io/library/zookeeper:3.9.3",
+            "zookeeper:3.9.4",
+            "docker.io/library/zookeeper:3.9.4",
             "localhost:5000/zk:1",
             "registry.example.com:443/a/b_c-d:v1.2",
         ] {

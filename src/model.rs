@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::check::JVM_OVERHEAD_MIB;
 use crate::quantity::Quantity;
 use crate::resolve::{self, LeafKey, Leaves, Origin, Resolved, Value};
 use crate::source::Loc;
@@ -55,6 +56,24 @@ impl Ports {
     }
 }
 
+/// How the AdminServer is exposed (`admin-server`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminServer {
+    /// Bound to 127.0.0.1 in the pod, snapshot and restore off.
+    Local,
+    Disabled,
+}
+
+impl AdminServer {
+    fn parse(text: &str) -> AdminServer {
+        match text {
+            "disabled" => AdminServer::Disabled,
+            "local" => AdminServer::Local,
+            other => unreachable!("the schema admits only its choices, not {other:?}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Spread {
     pub mode: Sp<String>,
@@ -80,6 +99,14 @@ pub struct Probes {
     pub period: Sp<i64>,
     pub timeout: Sp<i64>,
     pub failure_threshold: Sp<i64>,
+    pub startup_timeout: Sp<i64>,
+}
+
+impl Probes {
+    /// Startup probe attempts that cover `startup-timeout` at the probe period.
+    pub fn startup_threshold(&self) -> i64 {
+        (self.startup_timeout.value + self.period.value - 1) / self.period.value
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +134,7 @@ pub struct Ensemble {
     pub datalog: Option<Volume>,
     pub retain_storage: Sp<bool>,
     pub ports: Ports,
+    pub admin_server: Sp<AdminServer>,
     pub per_server_services: Sp<bool>,
     pub client_service_type: Sp<String>,
     pub client_service_name: Sp<String>,
@@ -393,6 +421,13 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
             admin: get.int("ports.admin"),
             metrics: get.int("ports.metrics"),
         },
+        admin_server: {
+            let mode = get.str("admin-server");
+            Sp {
+                value: AdminServer::parse(&mode.value),
+                origin: mode.origin,
+            }
+        },
         per_server_services: {
             let mode = get.str("peer-discovery");
             Sp {
@@ -449,6 +484,7 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
             period: get.int("probes.period"),
             timeout: get.int("probes.timeout"),
             failure_threshold: get.int("probes.failure-threshold"),
+            startup_timeout: get.int("probes.startup-timeout"),
         },
         pod_management: get.str("pod-management"),
         name: e.name,
@@ -457,10 +493,12 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
     }
 }
 
-/// Three quarters of the memory limit, in whole mebibytes: the rest is for metaspace, thread
-/// stacks, direct buffers and the page cache the transaction log relies on.
+/// The memory limit less a quarter, and at least [`JVM_OVERHEAD_MIB`] less, in whole mebibytes:
+/// the rest is for metaspace, thread stacks, direct buffers and the page cache the transaction
+/// log relies on (ZK0034).
 fn default_heap(limit: &Sp<Quantity>) -> Sp<Quantity> {
-    let mib = limit.value.mebibytes() * 3 / 4;
+    let limit_mib = limit.value.mebibytes();
+    let mib = (limit_mib * 3 / 4).min(limit_mib.saturating_sub(JVM_OVERHEAD_MIB));
     Sp {
         value: Quantity::parse(&format!("{mib}Mi")).expect("a plain Mi quantity parses"),
         origin: limit.origin.clone(),

@@ -14,8 +14,11 @@ pub enum Kind {
     Bool,
     /// One of a fixed set of strings.
     Choice(&'static [&'static str]),
-    /// A Kubernetes resource quantity (`500m`, `1Gi`).
-    Quantity,
+    /// A CPU amount as a Kubernetes quantity: cores (`2`) or millicores (`500m`).
+    Cpu,
+    /// A size in bytes as a Kubernetes quantity with a unit (`512Mi`, `10Gi`, `1G`), at least
+    /// `min_mib` mebibytes. A bare number would be bytes: `heap 512` meant 512 MiB.
+    Bytes { min_mib: u64 },
 }
 
 /// How a setting is written and how it merges across layers.
@@ -76,6 +79,10 @@ const fn int(min: i64, max: i64) -> Kind {
 }
 
 const PORT: Kind = int(1, 65535);
+/// A container's memory; ZK0034 checks it against the heap.
+const MEMORY: Kind = Kind::Bytes { min_mib: 64 };
+/// A volume: ZooKeeper keeps snapshots and transaction logs of 64 MiB preallocated each.
+const VOLUME: Kind = Kind::Bytes { min_mib: 256 };
 const SPREAD: Kind = Kind::Choice(&["required", "preferred", "none"]);
 
 const fn prop(name: &'static str, kind: Kind, default: Default, doc: &'static str) -> Prop {
@@ -122,9 +129,9 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
                 "when the kubelet pulls the image",
             )],
         },
-        default: Default::Str("docker.io/library/zookeeper:3.9.3"),
+        default: Default::Str("docker.io/library/zookeeper:3.9.4"),
         doc: "the official `zookeeper` image or one built like it (user 1000, /conf, /data, /datalog)",
-        example: "image \"docker.io/library/zookeeper:3.9.3\" pull-policy=\"IfNotPresent\"",
+        example: "image \"docker.io/library/zookeeper:3.9.4\" pull-policy=\"IfNotPresent\"",
     },
     Setting {
         name: "image-pull-secrets",
@@ -138,22 +145,22 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         shape: Shape::Props {
             arg: None,
             props: &[
-                prop("cpu", Kind::Quantity, Default::Str("500m"), "CPU request"),
+                prop("cpu", Kind::Cpu, Default::Str("500m"), "CPU request"),
                 prop(
                     "memory",
-                    Kind::Quantity,
+                    MEMORY,
                     Default::Str("1Gi"),
                     "memory request",
                 ),
                 prop(
                     "cpu-limit",
-                    Kind::Quantity,
+                    Kind::Cpu,
                     Default::Derived("the CPU request"),
                     "CPU limit",
                 ),
                 prop(
                     "memory-limit",
-                    Kind::Quantity,
+                    MEMORY,
                     Default::Derived("the memory request"),
                     "memory limit",
                 ),
@@ -165,15 +172,17 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
     },
     Setting {
         name: "heap",
-        shape: Shape::Value(Kind::Quantity),
-        default: Default::Derived("three quarters of the memory limit"),
+        shape: Shape::Value(Kind::Bytes {
+            min_mib: crate::check::MIN_HEAP_MIB,
+        }),
+        default: Default::Derived("the memory limit less a quarter, and at least 192Mi less"),
         doc: "JVM maximum heap (-Xmx, through the image's ZK_SERVER_HEAP); must be below the memory limit",
         example: "heap \"1536Mi\"",
     },
     Setting {
         name: "storage",
         shape: Shape::Props {
-            arg: Some(("size", Kind::Quantity)),
+            arg: Some(("size", VOLUME)),
             props: VOLUME_PROPS,
         },
         default: Default::Str("10Gi"),
@@ -183,7 +192,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
     Setting {
         name: "datalog",
         shape: Shape::Props {
-            arg: Some(("size", Kind::Quantity)),
+            arg: Some(("size", VOLUME)),
             props: VOLUME_PROPS,
         },
         default: Default::Unset,
@@ -222,6 +231,13 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         default: Default::Unset,
         doc: "container ports",
         example: "ports client=2181 admin=8081",
+    },
+    Setting {
+        name: "admin-server",
+        shape: Shape::Value(Kind::Choice(&["local", "disabled"])),
+        default: Default::Str("local"),
+        doc: "the AdminServer (HTTP on `ports admin=`): `local` binds it to 127.0.0.1 inside the pod (reach it with `kubectl port-forward`) with its snapshot and restore commands off; `disabled` turns it off",
+        example: "admin-server \"disabled\"",
     },
     Setting {
         name: "peer-discovery",
@@ -413,7 +429,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         shape: Shape::Map,
         default: Default::Unset,
         doc: "extra environment variables of the server container",
-        example: "env ZOO_LOG4J_PROP=\"INFO,CONSOLE\"",
+        example: "env TZ=\"Europe/Berlin\"",
     },
     Setting {
         name: "jvm-flags",
@@ -451,10 +467,16 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
                     Default::Int(6),
                     "failed liveness probes before a restart",
                 ),
+                prop(
+                    "startup-timeout",
+                    int(10, 86400),
+                    Default::Int(600),
+                    "seconds a server may take to load its data and open the client port before liveness counts (the startup probe)",
+                ),
             ],
         },
         default: Default::Unset,
-        doc: "readiness (`srvr`: the server is serving in a quorum) and liveness (`ruok`) probes",
+        doc: "startup (`ruok` until the data is loaded), readiness (`srvr`: the server is serving in a quorum) and liveness (`ruok`) probes",
         example: "probes period=5 failure-threshold=3",
     },
     Setting {
@@ -509,8 +531,8 @@ pub const ZOO_CFG_SETTINGS: &[Setting] = &[
                 prop(
                     "purge-interval",
                     int(0, 8760),
-                    Default::Int(24),
-                    "autopurge.purgeInterval: hours between purges (0 = off)",
+                    Default::Int(1),
+                    "autopurge.purgeInterval: hours between purges (0 = off); hourly, as the Bitnami chart and the pravega operator do, keeps a busy ensemble's volume from filling between purges",
                 ),
             ],
         },
@@ -724,7 +746,10 @@ impl Kind {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            Kind::Quantity => "a Kubernetes quantity string such as \"500m\" or \"1Gi\"".into(),
+            Kind::Cpu => "a CPU quantity string such as \"500m\" or \"2\"".into(),
+            Kind::Bytes { min_mib } => {
+                format!("a size with a unit such as \"512Mi\" or \"10Gi\", at least {min_mib}Mi")
+            }
         }
     }
 }

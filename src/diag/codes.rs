@@ -141,7 +141,7 @@ decide (as NixOS does for conflicting option definitions).
 
 Example:
     // lib/a.kdl
-    defaults { image \"zookeeper:3.9.3\" }
+    defaults { image \"zookeeper:3.9.4\" }
     // lib/b.kdl
     defaults { image \"zookeeper:3.8.4\" }
 
@@ -199,16 +199,19 @@ Example:
 
 Fix: give every port its own number.";
 
-    HeapTooLarge = "ZK0034", Error, "JVM heap not below the memory limit",
-"The JVM heap must leave room below the container's memory limit for metaspace, thread stacks,
-direct buffers and the page cache ZooKeeper's transaction log depends on; at or above the
-limit the kernel OOM-kills the server under load.
+    HeapTooLarge = "ZK0034", Error, "JVM heap leaves too little of the memory limit",
+"The JVM needs memory outside its heap: metaspace, thread stacks, the code cache, direct
+buffers, and the page cache ZooKeeper's transaction log depends on. Measured with the real
+ZooKeeper 3.9 and 20,000 znodes, the server's resident size exceeds a pre-touched heap by about
+100 MiB, so zkc requires the memory limit to be at least the heap plus 192 MiB; closer to the
+limit the kernel OOM-kills the server under load. The heap itself must be at least 128 MiB.
 
 Example:
     resources memory=\"1Gi\"
     heap \"1Gi\"
 
-Fix: lower `heap` (zkc's default is three quarters of the memory limit) or raise the limit.";
+Fix: lower `heap` (zkc's default is the memory limit less a quarter, and at least 192 MiB
+less) or raise `resources memory-limit=`.";
 
     RequestAboveLimit = "ZK0035", Error, "resource request above its limit",
 "A request (cpu or memory) is larger than its limit; Kubernetes rejects such a pod.
@@ -226,6 +229,16 @@ Example:
 
 Fix: use a number with an optional suffix: `500m`, `2`, `512Mi`, `10Gi`, `1G`.";
 
+    SizeWithoutUnit = "ZK0051", Error, "a size without a unit",
+"Heap, memory and volume sizes are Kubernetes quantities, where a number without a unit counts
+bytes: `heap 512` is 512 bytes (the JVM would get `-Xmx0m` and not start), `storage 10` a
+ten-byte volume. zkc requires a unit for every size.
+
+Example:
+    heap 512
+
+Fix: write the unit: `heap \"512Mi\"`, `storage \"10Gi\"`.";
+
     BadImage = "ZK0037", Error, "invalid image reference",
 "The image reference cannot be pulled as written.
 
@@ -233,7 +246,7 @@ Example:
     image \"zookeeper 3.9\"
 
 Fix: write `[registry/]repository[:tag][@sha256:digest]`, e.g.
-`docker.io/library/zookeeper:3.9.3`.";
+`docker.io/library/zookeeper:3.9.4`.";
 
     LatestTag = "ZK0038", Warning, "image without a pinned version",
 "The image has no tag or the tag `latest`: every node may run a different ZooKeeper version and
@@ -242,7 +255,7 @@ a rescheduled pod can start a newer release than its peers.
 Example:
     image \"zookeeper:latest\"
 
-Fix: pin a version (`zookeeper:3.9.3`) or a digest.";
+Fix: pin a version (`zookeeper:3.9.4`) or a digest.";
 
     OwnedZooCfgKey = "ZK0039", Error, "zoo.cfg key owned by zkc",
 "`zoo-cfg set` may not set keys that zkc derives from other settings (`server.N`, `dataDir`,

@@ -79,7 +79,7 @@ fn service_port(name: &str, number: i64) -> ServicePort {
     }
 }
 
-/// Ingress only: quorum, election and admin ports from the ensemble's own pods; the client
+/// Ingress only: quorum and election ports from the ensemble's own pods; the client
 /// (and metrics) port from the namespace, or the pods and namespaces the spec allows. This is
 /// the origin's namespace isolation, enforced by the network instead of by convention.
 pub fn network_policy(env: &Environment, e: &Ensemble) -> NetworkPolicy {
@@ -130,7 +130,6 @@ pub fn network_policy(env: &Environment, e: &Ensemble) -> NetworkPolicy {
                     ports: Some(vec![
                         policy_port(e.ports.quorum.value),
                         policy_port(e.ports.election.value),
-                        policy_port(e.ports.admin.value),
                     ]),
                 },
                 NetworkPolicyIngressRule {

@@ -90,7 +90,9 @@ pub fn stateful_set(env: &Environment, e: &Ensemble, zoo_cfg: &str) -> StatefulS
             replicas: Some(e.servers.value as i32),
             ordinals: Some(StatefulSetOrdinals { start: Some(1) }),
             selector: selector(e),
-            service_name: (!e.per_server_services.value).then(|| names::headless_service(e)),
+            // Always named, also with per-server Services: Kubernetes before 1.33 requires it
+            // (kubernetes PR #130233 made it optional), and it gives each pod its stable DNS name.
+            service_name: Some(names::headless_service(e)),
             pod_management_policy: Some(e.pod_management.value.clone()),
             update_strategy: Some(StatefulSetUpdateStrategy {
                 type_: Some("RollingUpdate".into()),
@@ -176,7 +178,12 @@ fn pod_template(env: &Environment, e: &Ensemble, zoo_cfg: &str) -> PodTemplateSp
                 run_as_group: Some(gid),
                 // The volumes become group-owned by the image's zookeeper group and writable by it.
                 fs_group: Some(gid),
-                fs_group_change_policy: Some("OnRootMismatch".into()),
+                // `Always`, not `OnRootMismatch`: the kubelet then makes every file group-owned
+                // and group-writable at each mount (SetVolumeOwnership in
+                // pkg/volume/volume_linux.go), so files written under an earlier `security uid=`
+                // stay writable. `OnRootMismatch` checks only the volume's root directory, and a
+                // changed uid crash-loops on `/data/version-2` (seen by the pod runner).
+                fs_group_change_policy: Some("Always".into()),
                 seccomp_profile: Some(SeccompProfile {
                     type_: "RuntimeDefault".into(),
                     ..Default::default()
@@ -291,7 +298,6 @@ fn container(e: &Ensemble) -> Container {
         port("client", ports.client.value),
         port("quorum", ports.quorum.value),
         port("election", ports.election.value),
-        port("admin", ports.admin.value),
     ];
     if e.metrics.value {
         container_ports.push(port("metrics", ports.metrics.value));
@@ -322,6 +328,7 @@ fn container(e: &Ensemble) -> Container {
     Container {
         name: "zookeeper".into(),
         image: Some(e.image.value.clone()),
+        command: Some(vec!["sh".into(), "-c".into(), start_script()]),
         image_pull_policy: Some(e.pull_policy.value.clone()),
         ports: Some(container_ports),
         env: Some(env_vars(e)),
@@ -330,6 +337,7 @@ fn container(e: &Ensemble) -> Container {
             limits: Some(resources(&e.cpu_limit, &e.memory_limit)),
             ..ResourceRequirements::default()
         }),
+        startup_probe: Some(startup_probe(e)),
         readiness_probe: Some(probe(e, "srvr", "^Mode: ", 3)),
         liveness_probe: Some(probe(
             e,
@@ -377,14 +385,17 @@ fn env_vars(e: &Ensemble) -> Vec<EnvVar> {
         // zkEnv.sh turns ZK_SERVER_HEAP (MiB) into -Xmx for the server.
         value("ZK_SERVER_HEAP", e.heap.value.mebibytes().to_string()),
     ];
-    let mut flags = e.jvm_flags.value.clone();
+    // zkServer.sh adds -XX:+HeapDumpOnOutOfMemoryError without a path, so the JVM would dump
+    // into its working directory on the read-only root and fail; /logs is a volume that
+    // survives the container's restart (the JVM names the dump java_pid<pid>.hprof and never
+    // overwrites one, so repeated OOMs cannot fill it).
+    let mut flags = vec![format!("-XX:HeapDumpPath={LOG_DIR}")];
+    flags.extend(e.jvm_flags.value.iter().cloned());
     if let Some(max) = &e.zoo_cfg.jute_max_buffer {
         // jute.maxbuffer is only read as a JVM system property (admin guide).
         flags.push(format!("-Djute.maxbuffer={}", max.value));
     }
-    if !flags.is_empty() {
-        vars.push(value("JVMFLAGS", flags.join(" ")));
-    }
+    vars.push(value("JVMFLAGS", flags.join(" ")));
     vars.extend(e.env.iter().map(|(k, v)| value(k, v.value.clone())));
     vars
 }
@@ -414,26 +425,71 @@ fn mount(name: &str, path: &str) -> VolumeMount {
     }
 }
 
+/// The container's start: refuse to start without a valid server id, then hand over to the
+/// official image's own entrypoint and command (its Dockerfile: `ENTRYPOINT
+/// ["/docker-entrypoint.sh"]`, `CMD ["zkServer.sh", "start-foreground"]`).
+///
+/// The entrypoint writes `/data/myid` from `${ZOO_MY_ID:-1}` when the file is missing
+/// (31z4/zookeeper-docker, docker-entrypoint.sh): without the `apps.kubernetes.io/pod-index`
+/// label (Kubernetes before 1.28, or the PodIndexLabel gate off) every server would silently
+/// become server 1 and persist that on its volume. A `myid` left on the volume by an earlier
+/// run that disagrees with the pod index is refused for the same reason.
+fn start_script() -> String {
+    format!(
+        r#"id="${{ZOO_MY_ID:-}}"
+case "$id" in
+  ''|*[!0-9]*) echo "zkc: no server id: the pod label {POD_INDEX_LABEL} is missing or not a number ('$id'); it needs Kubernetes 1.28 or later" >&2; exit 64 ;;
+esac
+if [ "$id" -lt 1 ] || [ "$id" -gt 255 ]; then echo "zkc: server id $id is outside 1..255" >&2; exit 64; fi
+if [ -f {DATA_DIR}/myid ] && [ "$(cat {DATA_DIR}/myid)" != "$id" ]; then echo "zkc: {DATA_DIR}/myid says $(cat {DATA_DIR}/myid), but this pod is server $id" >&2; exit 65; fi
+exec /docker-entrypoint.sh zkServer.sh start-foreground
+"#
+    )
+}
+
+/// `printf`, not `echo`: ZooKeeper reads the four bytes of the word, answers and closes; an
+/// unread trailing newline makes the kernel reset the connection, and OpenBSD netcat (the
+/// image's `nc`) then drops the answer it already received (11–25% of probes failed on healthy
+/// servers with `echo`; none of 600 with `printf`).
+fn four_letter_word(e: &Ensemble, word: &str, expect: &str) -> ExecAction {
+    ExecAction {
+        command: Some(vec![
+            "sh".into(),
+            "-c".into(),
+            format!(
+                "printf {word} | nc -w {} 127.0.0.1 {} | grep -q '{expect}'",
+                e.probes.timeout.value, e.ports.client.value
+            ),
+        ]),
+    }
+}
+
 /// A four-letter-word probe through the image's `nc`. `srvr` answers "Mode: …" only while the
 /// server serves as part of a quorum (otherwise "This ZooKeeper instance is not currently
 /// serving requests"), which is exactly when clients should be sent to it.
 fn probe(e: &Ensemble, word: &str, expect: &str, failure_threshold: i32) -> Probe {
     let p = &e.probes;
     Probe {
-        exec: Some(ExecAction {
-            command: Some(vec![
-                "sh".into(),
-                "-c".into(),
-                format!(
-                    "echo {word} | nc -w {} 127.0.0.1 {} | grep -q '{expect}'",
-                    p.timeout.value, e.ports.client.value
-                ),
-            ]),
-        }),
+        exec: Some(four_letter_word(e, word, expect)),
         initial_delay_seconds: Some(p.initial_delay.value as i32),
         period_seconds: Some(p.period.value as i32),
         timeout_seconds: Some(p.timeout.value as i32),
         failure_threshold: Some(failure_threshold),
+        ..Probe::default()
+    }
+}
+
+/// Holds the liveness probe back until the server answers at all. ZooKeeper opens its client
+/// port only after loading its snapshot and transaction log (`QuorumPeer.start`:
+/// `loadDataBase()` before `startServerCnxnFactory()`), which can take minutes on a large data
+/// tree; the liveness budget no longer has to cover that.
+fn startup_probe(e: &Ensemble) -> Probe {
+    let p = &e.probes;
+    Probe {
+        exec: Some(four_letter_word(e, "ruok", "^imok")),
+        period_seconds: Some(p.period.value as i32),
+        timeout_seconds: Some(p.timeout.value as i32),
+        failure_threshold: Some(p.startup_threshold() as i32),
         ..Probe::default()
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::names;
-use crate::model::{Ensemble, Environment};
+use crate::model::{AdminServer, Ensemble, Environment};
 
 /// Where the image keeps its data; the official image's Dockerfile creates these directories
 /// (`ZOO_DATA_DIR=/data`, `ZOO_DATA_LOG_DIR=/datalog`) and zkc mounts its volumes there.
@@ -38,7 +38,18 @@ pub fn render(env: &Environment, e: &Ensemble) -> String {
         "4lw.commands.whitelist",
         &cfg.four_letter_words.value.join(","),
     );
-    line("admin.serverPort", &e.ports.admin.value);
+    match e.admin_server.value {
+        // The AdminServer answers anyone who reaches it (its `ip` auth scheme accepts every
+        // client) and 3.9 enables snapshot and restore of the whole data tree by default
+        // (admin guide; CVE-2025-58457): bind it to the pod's loopback and turn both off.
+        AdminServer::Local => {
+            line("admin.serverAddress", &"127.0.0.1");
+            line("admin.serverPort", &e.ports.admin.value);
+            line("admin.snapshot.enabled", &false);
+            line("admin.restore.enabled", &false);
+        }
+        AdminServer::Disabled => line("admin.enableServer", &false),
+    }
     // Peers reach each other through Service names whose address (the pod IP, or a Service IP
     // in per-server mode) is not what the server would bind to by name: bind on all addresses.
     line("quorumListenOnAllIPs", &true);

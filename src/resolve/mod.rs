@@ -755,7 +755,7 @@ fn default_value(kind: Kind, default: Default) -> Option<Value> {
         Default::Unset | Default::Derived(_) => return None,
         Default::Int(i) => Value::Int(i),
         Default::Bool(b) => Value::Bool(b),
-        Default::Str(s) if matches!(kind, Kind::Quantity) => {
+        Default::Str(s) if matches!(kind, Kind::Cpu | Kind::Bytes { .. }) => {
             Value::Quantity(crate::quantity::Quantity::parse(s)?)
         }
         Default::Str(s) => Value::Str(s.to_owned()),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
 use crate::diag::{Code, Diagnostic, Diagnostics, unknown_name_help};
-use crate::quantity::Quantity;
+use crate::quantity::{Quantity, QuantityError};
 use crate::schema::{Kind, Setting, Shape};
 use crate::source::{FileId, Loc};
 
@@ -399,22 +399,39 @@ impl Reader<'_> {
                     None
                 }
             }
-            (Kind::Quantity, KdlValue::String(s)) => match Quantity::parse(s) {
-                Some(q) => Some(Value::Quantity(q)),
-                None => {
-                    self.diags.push(
-                        Diagnostic::new(Code::BadQuantity, format!("\"{s}\" is not a Kubernetes quantity"))
-                            .at(self.file, entry.span(), "not a quantity")
-                            .help("write a number with an optional suffix: \"500m\", \"2\", \"512Mi\", \"10Gi\""),
-                    );
-                    None
-                }
-            },
-            (Kind::Quantity, KdlValue::Integer(i)) if *i >= 0 => {
-                Quantity::parse(&i.to_string()).map(Value::Quantity)
+            (Kind::Cpu, KdlValue::String(s)) => self.quantity(entry, s, Quantity::cpu),
+            (Kind::Cpu, KdlValue::Integer(i)) => {
+                self.quantity(entry, &i.to_string(), Quantity::cpu)
+            }
+            (Kind::Bytes { min_mib }, KdlValue::String(s)) => {
+                self.quantity(entry, s, |text| Quantity::bytes(text, min_mib))
+            }
+            (Kind::Bytes { min_mib }, KdlValue::Integer(i)) => {
+                self.quantity(entry, &i.to_string(), |text| Quantity::bytes(text, min_mib))
             }
             _ => {
                 self.wrong_type(entry, &kind.describe());
+                None
+            }
+        }
+    }
+
+    /// Parses a quantity with `parse`, reporting its error (a typed [`QuantityError`]) at the
+    /// entry.
+    fn quantity(
+        &mut self,
+        entry: &KdlEntry,
+        text: &str,
+        parse: impl Fn(&str) -> Result<Quantity, QuantityError>,
+    ) -> Option<Value> {
+        match parse(text) {
+            Ok(q) => Some(Value::Quantity(q)),
+            Err(error) => {
+                self.diags.push(
+                    Diagnostic::new(error.code(), error.message(text))
+                        .at(self.file, entry.span(), error.label())
+                        .help(error.help(text)),
+                );
                 None
             }
         }
