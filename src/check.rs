@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::emit::names;
 use crate::model::{Ensemble, Environment, Sp};
+use crate::resolve::{LeafKey, Origin};
 use crate::source::Loc;
 
 /// What is deployed today, as recorded in the current `out/` tree.
@@ -17,6 +19,9 @@ pub trait Deployed {
 /// Longest ensemble name: the StatefulSet controller adds `-<10-char hash>` to it in the
 /// `controller-revision-hash` label, whose value is limited to 63 characters.
 pub const MAX_ENSEMBLE_NAME: usize = 52;
+/// Longest environment name: `zookeeper-<name>` names its Argo CD Application and Flux
+/// Kustomization, and must stay a 63-character label.
+pub const MAX_ENVIRONMENT_NAME: usize = 53;
 
 /// Memory the JVM needs outside the heap (ZK0034): the pod runner measured the resident size
 /// of ZooKeeper 3.9 with 20,000 znodes at about 100 MiB above a pre-touched heap.
@@ -28,14 +33,20 @@ pub fn check(environments: &[Environment], deployed: &dyn Deployed, diags: &mut 
     let mut namespaces: BTreeMap<&str, &Environment> = BTreeMap::new();
     for env in environments {
         let ns = &env.namespace;
-        if let Err(why) = dns_label(&ns.value, 63, false) {
+        // A namespace that is the environment's own name is checked with the name.
+        if ns.value != env.name
+            && let Err(why) = dns_label(&ns.value, 63, false)
+        {
             diags.push(
                 Diagnostic::new(Code::InvalidName, format!("namespace \"{}\" is not a valid Kubernetes namespace: {why}", ns.value))
                     .at_loc(ns.loc_or(env.loc), "invalid namespace")
                     .help("a namespace is a DNS-1123 label: lower-case letters, digits and `-`, at most 63 characters"),
             );
         }
-        if let Some(first) = namespaces.insert(&ns.value, env) {
+        // The same environment declared twice is ZK0016 already; one diagnostic per mistake.
+        if let Some(first) = namespaces.insert(&ns.value, env)
+            && first.name != env.name
+        {
             diags.push(
                 Diagnostic::new(Code::NamespaceClash, format!("environments `{}` and `{}` both target namespace \"{}\"", first.name, env.name, ns.value))
                     .at_loc(ns.loc_or(env.loc), format!("`{}` targets \"{}\"", env.name, ns.value))
@@ -43,11 +54,71 @@ pub fn check(environments: &[Environment], deployed: &dyn Deployed, diags: &mut 
                     .help("give each environment its own `namespace`; one directory out/<namespace>/ belongs to one environment"),
             );
         }
+        check_environment_name(env, diags);
         check_gitops(env, diags);
+        check_object_names(env, diags);
         for e in &env.ensembles {
             check_ensemble(e, diags);
             check_resize(env, e, deployed, diags);
         }
+    }
+}
+
+/// The environment's name reaches the Argo CD Application and Flux Kustomization names
+/// (`zookeeper-<name>`) and the generated files' headers: a DNS label keeps both well-formed.
+fn check_environment_name(env: &Environment, diags: &mut Diagnostics) {
+    if let Err(why) = dns_label(&env.name, MAX_ENVIRONMENT_NAME, true) {
+        diags.push(
+            Diagnostic::new(Code::InvalidName, format!("environment name {:?} is not usable: {why}", env.name))
+                .at_loc(env.loc, "invalid name")
+                .help(format!("use lower-case letters, digits and `-`, starting with a letter, at most {MAX_ENVIRONMENT_NAME} characters")),
+        );
+    }
+}
+
+/// ZK0052: no two objects of one kind and name in a namespace. Derived names can meet across
+/// ensembles (`zk`'s headless Service is `zk-headless`, the client Service of an ensemble named
+/// `zk-headless`) or within one (`client-service name="zk-1"` beside per-server Services).
+fn check_object_names(env: &Environment, diags: &mut Diagnostics) {
+    let mut owners: BTreeMap<(&str, String), usize> = BTreeMap::new();
+    // (first owner, second owner) → the objects they share, one diagnostic per pair.
+    let mut clashes: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
+    for (i, e) in env.ensembles.iter().enumerate() {
+        for (kind, name) in names::objects(e) {
+            let object = format!("{kind}/{name}");
+            match owners.get(&(kind, name.clone())) {
+                // Two ensembles of one name are ZK0031 already.
+                Some(&first) if env.ensembles[first].name == e.name && first != i => {}
+                Some(&first) => clashes.entry((first, i)).or_default().push(object),
+                None => {
+                    owners.insert((kind, name), i);
+                }
+            }
+        }
+    }
+    for ((first, second), objects) in clashes {
+        let (a, b) = (&env.ensembles[first], &env.ensembles[second]);
+        let label = if first == second {
+            format!(
+                "ensemble `{}` produces {} twice",
+                b.name,
+                objects.join(", ")
+            )
+        } else {
+            format!("ensemble `{}` produces {}", b.name, objects.join(", "))
+        };
+        let mut d = Diagnostic::new(
+            Code::ObjectNameClash,
+            format!(
+                "two objects named {} in namespace \"{}\"",
+                objects[0], env.namespace.value
+            ),
+        )
+        .at_loc(b.client_service_name.loc_or(b.loc), label);
+        if first != second {
+            d = d.at_loc(a.loc, format!("ensemble `{}` produces the same", a.name));
+        }
+        diags.push(d.help("rename an ensemble (or its `client-service name=`): every Service, ConfigMap and StatefulSet name in a namespace must be unique"));
     }
 }
 
@@ -62,6 +133,24 @@ fn check_gitops(env: &Environment, diags: &mut Diagnostics) {
             .help("add repo=\"https://git.example.com/platform/zk.git\""),
         );
     }
+    if let Some(argo) = env
+        .argocd
+        .as_ref()
+        .filter(|a| a.server.is_some() && a.cluster.is_some())
+    {
+        diags.push(
+            Diagnostic::new(Code::Conflict, "`argocd` names the destination cluster twice: server= and cluster=")
+                .at_loc(argo.loc, "server= and cluster=")
+                .help("keep one: server=\"https://…\" (the API server URL) or cluster=\"NAME\" (a cluster registered in Argo CD); Argo CD rejects an Application with both"),
+        );
+    }
+    if let Some(flux) = env.flux.as_ref().filter(|_| !env.namespace_object) {
+        diags.push(
+            Diagnostic::new(Code::FluxWithoutNamespace, format!("Flux does not create namespace \"{}\"", env.namespace.value))
+                .at_loc(flux.loc, "applies into a namespace nobody creates")
+                .help("add `namespace-object #true` so out/<namespace>/ carries the Namespace, or create it elsewhere and ignore this warning"),
+        );
+    }
     if let Some(flux) = env.flux.as_ref().filter(|f| f.source.is_none()) {
         diags.push(
             Diagnostic::new(
@@ -74,7 +163,175 @@ fn check_gitops(env: &Environment, diags: &mut Diagnostics) {
     }
 }
 
+/// ZK0053: values zkc derives itself cannot be set from the side, where they would either
+/// override the derived value (`env ZOO_MY_ID`) or be silently dropped (a selector label).
+fn check_owned_values(e: &Ensemble, diags: &mut Diagnostics) {
+    let owned = |what: &str, key: &str, value: &Sp<String>, instead: &str| {
+        Diagnostic::new(Code::OwnedValue, format!("{what} `{key}` is set by zkc"))
+            .at_loc(value.loc_or(e.loc), "owned by zkc")
+            .help(instead.to_owned())
+    };
+    for (name, value) in &e.env {
+        if let Some(instead) = owned_env_var(name) {
+            diags.push(owned("environment variable", name, value, instead));
+        } else if !is_env_var_name(name) {
+            diags.push(invalid_key(
+                e,
+                "environment variable",
+                name,
+                value,
+                "letters, digits and `_`, not starting with a digit",
+            ));
+        }
+    }
+    for flag in &e.jvm_flags.value {
+        if let Some(instead) = owned_jvm_flag(flag) {
+            diags.push(owned(
+                "JVM flag",
+                flag,
+                &Sp {
+                    value: flag.clone(),
+                    origin: e.jvm_flags.origin.clone(),
+                },
+                instead,
+            ));
+        }
+    }
+    for (map, what) in [
+        (&e.labels, "label"),
+        (&e.annotations, "annotation"),
+        (&e.pod_annotations, "pod annotation"),
+    ] {
+        for (key, value) in map {
+            if let Some(instead) = owned_metadata_key(key, what, e.metrics.value) {
+                diags.push(owned(what, key, value, instead));
+            }
+        }
+    }
+}
+
+fn invalid_key(e: &Ensemble, what: &str, key: &str, value: &Sp<String>, rule: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidName,
+        format!("{what} name {key:?} is not valid"),
+    )
+    .at_loc(value.loc_or(e.loc), "invalid name")
+    .help(format!("use {rule}"))
+}
+
+fn is_env_var_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Environment variables the image or the JVM reads for what zkc sets, and why.
+fn owned_env_var(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "ZOO_MY_ID" => "the server id is the pod index; it cannot be set",
+        "ZK_SERVER_HEAP" => "use `heap`",
+        "JVMFLAGS" | "SERVER_JVMFLAGS" => "use `jvm-flags`",
+        // Read by every JVM: they would bypass the heap check.
+        "JAVA_TOOL_OPTIONS" | "JDK_JAVA_OPTIONS" | "_JAVA_OPTIONS" => "use `jvm-flags`",
+        "ZOO_LOG4J_PROP" => {
+            "ZooKeeper 3.9 logs through logback and never reads ZOO_LOG4J_PROP; remove it"
+        }
+        "ZOOCFGDIR" | "ZOOCFG" | "ZOO_CONF_DIR" => {
+            "zkc mounts zoo.cfg at /conf/zoo.cfg; use `zoo-cfg`"
+        }
+        "ZOO_DATA_DIR" | "ZOO_DATA_LOG_DIR" | "ZOO_LOG_DIR" => {
+            "zkc mounts the volumes at /data, /datalog and /logs; use `storage` and `datalog`"
+        }
+        // The entrypoint builds zoo.cfg from ZOO_* variables only when none is mounted.
+        n if n.starts_with("ZOO_") => {
+            "the image reads ZOO_* variables only to write a zoo.cfg, and zkc mounts its own; use `zoo-cfg`"
+        }
+        _ => return None,
+    })
+}
+
+/// JVM flags that would override or break what zkc derives.
+fn owned_jvm_flag(flag: &str) -> Option<&'static str> {
+    let starts = |prefix: &str| flag.starts_with(prefix);
+    Some(
+        if starts("-Xmx")
+            || starts("-Xms")
+            || starts("-XX:MaxHeapSize")
+            || starts("-XX:InitialHeapSize")
+            || starts("-XX:MaxRAM")
+            || starts("-XX:InitialRAMPercentage")
+            || starts("-XX:MinRAMPercentage")
+        {
+            "use `heap`: zkc sets the heap and checks it against the memory limit"
+        } else if starts("-Djute.maxbuffer") {
+            "use `zoo-cfg { jute-max-buffer }`"
+        } else if starts("-XX:HeapDumpPath") {
+            "zkc points heap dumps at the /logs volume"
+        } else if flag.is_empty() || flag.contains(char::is_whitespace) {
+            "one flag per string: zkServer.sh splits JVMFLAGS at white space"
+        } else {
+            return None;
+        },
+    )
+}
+
+/// Label and annotation keys zkc sets on its objects.
+fn owned_metadata_key(key: &str, what: &str, metrics: bool) -> Option<&'static str> {
+    let zkc_label = matches!(
+        key,
+        "app.kubernetes.io/name"
+            | "app.kubernetes.io/instance"
+            | "app.kubernetes.io/managed-by"
+            | "app.kubernetes.io/component"
+    );
+    Some(if what == "label" && zkc_label {
+        "zkc sets it to select and identify the ensemble's objects; use another key"
+    } else if key.starts_with("zkc.dev/") {
+        "keys under zkc.dev/ are zkc's own"
+    } else if what == "pod annotation" && metrics && key.starts_with("prometheus.io/") {
+        "`metrics #true` sets the prometheus.io scrape annotations"
+    } else {
+        return None;
+    })
+}
+
+/// ZK0008: a property written without the value it qualifies (`datalog class="fast-ssd"`
+/// without a size) would be silently ignored, since the setting itself stays off.
+fn check_props_without_value(e: &Ensemble, diags: &mut Diagnostics) {
+    for setting in crate::schema::ENSEMBLE_SETTINGS {
+        let crate::schema::Shape::Props {
+            arg: Some((arg, _)),
+            ..
+        } = setting.shape
+        else {
+            continue;
+        };
+        if e.leaves.contains_key(&LeafKey::new(setting.name)) {
+            continue;
+        }
+        let prefix = format!("{}.", setting.name);
+        let set_prop = e.leaves.iter().find_map(|(k, r)| match &r.origin {
+            Origin::Spec { loc, .. } if k.path.starts_with(&prefix) => Some((k, *loc)),
+            _ => None,
+        });
+        if let Some((key, loc)) = set_prop {
+            diags.push(
+                Diagnostic::new(
+                    Code::MissingValue,
+                    format!(
+                        "`{key}` is set but `{}` has no {arg}, so it would be ignored",
+                        setting.name
+                    ),
+                )
+                .at_loc(loc, format!("needs a {arg}"))
+                .help(format!("write the {arg} too, e.g. `{}`", setting.example)),
+            );
+        }
+    }
+}
+
 fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
+    check_owned_values(e, diags);
+    check_props_without_value(e, diags);
     let at = |sp_loc: Loc, code: Code, message: String, label: &str, help: String| {
         Diagnostic::new(code, message)
             .at_loc(sp_loc, label)
@@ -182,6 +439,7 @@ fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
         Ok(Pinning::Pinned) => {}
     }
 
+    check_zoo_cfg_text(e, diags);
     for (key, value) in &e.zoo_cfg.extra {
         if let Some(instead) = owned_zoo_cfg_key(key) {
             diags.push(at(
@@ -270,7 +528,10 @@ fn check_heap(e: &Ensemble, diags: &mut Diagnostics) {
     let heap = e.heap.value.mebibytes();
     let limit = e.memory_limit.value.mebibytes();
     let problem = if heap < MIN_HEAP_MIB {
-        format!("heap {} is below the {MIN_HEAP_MIB}Mi ZooKeeper needs", e.heap.value)
+        format!(
+            "heap {} is below the {MIN_HEAP_MIB}Mi ZooKeeper needs",
+            e.heap.value
+        )
     } else if heap.saturating_add(JVM_OVERHEAD_MIB) > limit {
         format!(
             "heap {} leaves {}Mi of the memory limit {} for the rest of the JVM, which needs {JVM_OVERHEAD_MIB}Mi",
@@ -305,6 +566,83 @@ fn check_resize(env: &Environment, e: &Ensemble, deployed: &dyn Deployed, diags:
                 )),
         );
     }
+}
+
+/// The zoo.cfg keys ZooKeeper 3.9 acts on, derived from its source and admin guide by
+/// `tests/zkcfg/derive_zoo_cfg_keys.py` (the file's header says how).
+const KNOWN_ZOO_CFG_KEYS: &str = include_str!("zoo_cfg_keys.txt");
+
+fn known_zoo_cfg_keys() -> impl Iterator<Item = &'static str> {
+    KNOWN_ZOO_CFG_KEYS
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+/// ZK0054, ZK0055: every user text that reaches zoo.cfg must read back as exactly one
+/// `key=value` line. zoo.cfg is a Java `.properties` file read as ISO-8859-1: a line break,
+/// a `\` (escape, or line continuation at the end), blanks around a key, `:` or `=` in a key
+/// and non-ASCII text all change what ZooKeeper sees; `tests/zkcfg` proves the emitted files
+/// with ZooKeeper's own parser.
+fn check_zoo_cfg_text(e: &Ensemble, diags: &mut Diagnostics) {
+    let bad = |what: &str, text: &str, at: Loc, rule: &str| {
+        Diagnostic::new(
+            Code::ZooCfgInjection,
+            format!("{what} {text:?} cannot be written to zoo.cfg safely"),
+        )
+        .at_loc(at, "would change other zoo.cfg lines")
+        .help(rule.to_owned())
+    };
+    for (key, value) in &e.zoo_cfg.extra {
+        let at = value.loc_or(e.loc);
+        if !is_zoo_cfg_key(key) {
+            diags.push(bad(
+                "key",
+                key,
+                at,
+                "a zoo.cfg key is ASCII letters, digits, `.`, `_` and `-`",
+            ));
+        } else if !is_zoo_cfg_value(&value.value) {
+            diags.push(bad(
+                "value",
+                &value.value,
+                at,
+                "a zoo.cfg value is printable ASCII without `\\` and without blanks at either end",
+            ));
+        } else if owned_zoo_cfg_key(key).is_none() && !known_zoo_cfg_keys().any(|k| k == key) {
+            let mut d = Diagnostic::new(
+                Code::UnknownZooCfgKey,
+                format!("ZooKeeper 3.9 does not know the zoo.cfg key `{key}`"),
+            )
+            .at_loc(at, "unknown key");
+            d = match crate::diag::did_you_mean(key, known_zoo_cfg_keys()) {
+                Some(k) => d.help(format!("did you mean `{k}`? ZooKeeper would turn `{key}` into an unused system property")),
+                None => d.help("ZooKeeper turns keys it does not know into system properties and ignores them; check the admin guide's spelling"),
+            };
+            diags.push(d);
+        }
+    }
+    let words = &e.zoo_cfg.four_letter_words;
+    for word in &words.value {
+        if word != "*" && !(word.len() == 4 && word.chars().all(|c| c.is_ascii_lowercase())) {
+            diags.push(bad(
+                "four-letter word",
+                word,
+                words.loc_or(e.loc),
+                "a four-letter word is four lower-case letters, such as \"mntr\", or \"*\" for all",
+            ));
+        }
+    }
+}
+
+fn is_zoo_cfg_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+fn is_zoo_cfg_value(value: &str) -> bool {
+    value.chars().all(|c| (' '..='~').contains(&c) && c != '\\') && value.trim() == value
 }
 
 /// zkc derives these keys; the text says which setting sets them.

@@ -13,6 +13,34 @@ use crate::diag::{Code, Severity};
 use crate::output::{self, Current, DeployedOut, Plan};
 use crate::source::LoadError;
 
+/// `print!` that stops quietly when standard output is a closed pipe (see [`written`]).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        written(write!(std::io::stdout().lock(), $($arg)*))
+    };
+}
+
+/// `println!` that stops quietly when standard output is a closed pipe (see [`written`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        written(writeln!(std::io::stdout().lock(), $($arg)*))
+    };
+}
+
+/// The end of every write to standard output or error. A reader that went away
+/// (`zkc diff specs | head -1`) ends zkc quietly with success, as ripgrep and the Rust CLIs
+/// users know do; `println!` would panic instead. Any other write error is an I/O error.
+fn written(result: std::io::Result<()>) {
+    match result {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(EXIT_OK.into()),
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "zkc: cannot write the output: {e}");
+            std::process::exit(EXIT_USAGE_OR_IO.into());
+        }
+    }
+}
+
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_SPEC_ERRORS: u8 = 1;
 pub const EXIT_USAGE_OR_IO: u8 = 2;
@@ -161,10 +189,10 @@ impl Ui {
         let mut stderr = std::io::stderr().lock();
         for d in &c.diagnostics {
             let text = render(d, &c.sources, self.format, self.color);
-            let _ = match self.format {
+            written(match self.format {
                 MessageFormat::Human => stderr.write_all(text.as_bytes()),
                 _ => stdout.write_all(text.as_bytes()),
-            };
+            });
         }
         let errors = c
             .diagnostics
@@ -316,19 +344,20 @@ fn check(ui: &Ui, paths: &Paths) -> u8 {
     for c in &changes.0 {
         let path = c.path.display();
         match ui.format {
-            MessageFormat::Github => println!(
+            MessageFormat::Github => outln!(
                 "::error file={path},title=zkc: {} output::{} (run `zkc build` and commit the result)",
-                c.what, c.summary
+                c.what,
+                c.summary
             ),
-            MessageFormat::Json => println!(
+            MessageFormat::Json => outln!(
                 "{}",
                 serde_json::json!({ "drift": c.what, "file": path.to_string(), "summary": c.summary })
             ),
-            MessageFormat::Human => println!("{}: {path}  ({})", c.what, c.summary),
+            MessageFormat::Human => outln!("{}: {path}  ({})", c.what, c.summary),
         }
     }
     if ui.format == MessageFormat::Human {
-        println!();
+        outln!();
         changes.print_diff();
     }
     eprintln!(
@@ -352,9 +381,9 @@ fn diff(ui: &Ui, paths: &Paths) -> u8 {
     }
     let changes = Changes::new(&compilation, &current, &out, &plan);
     for c in &changes.0 {
-        println!("# {}", c.summary);
+        outln!("# {}", c.summary);
     }
-    println!();
+    outln!();
     changes.print_diff();
     EXIT_OK
 }
@@ -412,18 +441,18 @@ impl<'a> Changes<'a> {
                 format!("b/{path}")
             };
             let text = similar::TextDiff::from_lines(c.old, c.new);
-            let _ = write!(
+            written(write!(
                 stdout,
                 "{}",
                 text.unified_diff().context_radius(3).header(&a, &b)
-            );
+            ));
         }
     }
 }
 
 fn explain(ui: &Ui, target: &str, specs: &Path) -> u8 {
     if let Some(code) = Code::parse(target) {
-        print!("{}", crate::explain::code(code));
+        out!("{}", crate::explain::code(code));
         return EXIT_OK;
     }
     let Some((env_name, ensemble_name)) = target.split_once('/') else {
@@ -456,7 +485,7 @@ fn explain(ui: &Ui, target: &str, specs: &Path) -> u8 {
             crate::diag::unknown_name_help(ensemble_name, &names)
         ));
     };
-    print!("{}", crate::explain::ensemble(&compilation.sources, env, e));
+    out!("{}", crate::explain::ensemble(&compilation.sources, env, e));
     EXIT_OK
 }
 
@@ -542,7 +571,7 @@ fn fmt(ui: &Ui, paths: &[PathBuf], check: bool) -> u8 {
     }
     for (name, formatted) in &changed {
         if check {
-            println!("would reformat: {name}");
+            outln!("would reformat: {name}");
         } else if let Err(e) = std::fs::write(name, formatted) {
             return fail(format!("{name}: {e}"));
         } else if ui.verbose {

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::check::{self, Deployed};
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{self, Environment};
 use crate::render::{self, Tree};
 use crate::source::{self, LoadError, SourceMap};
@@ -53,7 +53,17 @@ pub fn compile(sources: SourceMap, deployed: &dyn Deployed) -> Compilation {
     let environments = model::build(&sources, resolved);
     check::check(&environments, deployed, &mut diags);
     lap("check");
-    let tree = (!diags.has_errors()).then(|| render::environments(&environments));
+    let mut tree = None;
+    if !diags.has_errors() {
+        match render::environments(&environments) {
+            Ok(rendered) => tree = Some(rendered),
+            Err(duplicate) => diags.push(
+                Diagnostic::new(Code::ObjectNameClash, duplicate.to_string()).help(
+                    "nothing was written; this is a bug in zkc: please report it with the specs",
+                ),
+            ),
+        }
+    }
     lap("emit and render");
     Compilation {
         sources,

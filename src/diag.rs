@@ -166,11 +166,18 @@ where
         .collect()
 }
 
+/// Names longer than this get no suggestion (no setting or key is half as long).
+const MAX_SUGGESTED_NAME: usize = 100;
+
 /// "did you mean" for a misspelt name: the closest candidate within a small edit distance.
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    // Nothing sensible is within a third of a very long name, and the distance is quadratic.
+    if name.chars().count() > MAX_SUGGESTED_NAME {
+        return None;
+    }
     candidates
         .into_iter()
         .map(|c| (edit_distance(name, c), c))

@@ -95,7 +95,9 @@ pub const MAX_CPU: f64 = 4096.0;
 /// The largest size accepted (1 PiB): every size arithmetic stays exact in u64 mebibytes.
 pub const MAX_BYTES: f64 = 1_125_899_906_842_624.0;
 /// Suffixes that make a quantity a size in bytes (decimal and binary SI).
-const BYTE_UNITS: &[&str] = &["k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+const BYTE_UNITS: &[&str] = &[
+    "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
+];
 
 /// Why a quantity was refused; the wording lives here, the diagnostic's place in the resolver.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,9 +138,12 @@ impl QuantityError {
     pub fn help(&self, text: &str) -> String {
         match self {
             QuantityError::Syntax => {
-                "write a number with an optional suffix: \"500m\", \"2\", \"512Mi\", \"10Gi\"".into()
+                "write a number with an optional suffix: \"500m\", \"2\", \"512Mi\", \"10Gi\""
+                    .into()
             }
-            QuantityError::NoUnit => format!("write \"{}Mi\" (or Gi, G, …)", text.trim_matches('"')),
+            QuantityError::NoUnit => {
+                format!("write \"{}Mi\" (or Gi, G, …)", text.trim_matches('"'))
+            }
             QuantityError::TooSmall { min } => format!("use at least \"{min}\""),
             QuantityError::TooLarge { max } => format!("use at most \"{max}\""),
         }
@@ -168,12 +173,18 @@ mod tests {
     fn sizes_need_a_unit_and_sane_bounds() {
         assert_eq!(Quantity::bytes("512", 1), Err(QuantityError::NoUnit));
         assert_eq!(Quantity::bytes("0", 1), Err(QuantityError::NoUnit));
-        assert!(matches!(Quantity::bytes("1Ki", 1), Err(QuantityError::TooSmall { .. })));
+        assert!(matches!(
+            Quantity::bytes("1Ki", 1),
+            Err(QuantityError::TooSmall { .. })
+        ));
         assert!(matches!(
             Quantity::bytes("99999999999Ei", 1),
             Err(QuantityError::TooLarge { .. })
         ));
-        assert!(matches!(Quantity::bytes("500m", 1), Err(QuantityError::NoUnit)));
+        assert!(matches!(
+            Quantity::bytes("500m", 1),
+            Err(QuantityError::NoUnit)
+        ));
         assert_eq!(Quantity::bytes("512Mi", 128).unwrap().mebibytes(), 512);
         assert_eq!(Quantity::bytes("1G", 128).unwrap().mebibytes(), 953);
         assert!(Quantity::cpu("0").is_err() && Quantity::cpu("1e9").is_err());

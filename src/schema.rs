@@ -18,7 +18,9 @@ pub enum Kind {
     Cpu,
     /// A size in bytes as a Kubernetes quantity with a unit (`512Mi`, `10Gi`, `1G`), at least
     /// `min_mib` mebibytes. A bare number would be bytes: `heap 512` meant 512 MiB.
-    Bytes { min_mib: u64 },
+    Bytes {
+        min_mib: u64,
+    },
 }
 
 /// How a setting is written and how it merges across layers.
@@ -146,12 +148,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
             arg: None,
             props: &[
                 prop("cpu", Kind::Cpu, Default::Str("500m"), "CPU request"),
-                prop(
-                    "memory",
-                    MEMORY,
-                    Default::Str("1Gi"),
-                    "memory request",
-                ),
+                prop("memory", MEMORY, Default::Str("1Gi"), "memory request"),
                 prop(
                     "cpu-limit",
                     Kind::Cpu,

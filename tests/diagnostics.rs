@@ -136,6 +136,36 @@ bad! {
         ("a.kdl", "template \"loose\" { spread \"none\" }\nenvironment \"a\" {\n    import \"lib/policy.kdl\"\n    ensemble \"zk\" extends=\"loose\"\n}\n"),
         ("lib/policy.kdl", "defaults { spread (final)\"required\" }\n"),
     ];
+    // Issue #12: each class of spec that used to build broken output at exit 0.
+    object_name_clash_across_ensembles: [("a.kdl", "environment \"a\" {\n    ensemble \"zk\"\n    ensemble \"zk-headless\"\n}\n")];
+    object_name_clash_within_ensemble: [("a.kdl", &env("peer-discovery \"per-server-services\"\n        client-service \"ClusterIP\" name=\"zk-2\""))];
+    environment_declared_twice: [("qa.kdl", "environment \"staging\" { namespace \"qa\"; ensemble \"zk\" }\n"), ("staging.kdl", "environment \"staging\" { ensemble \"zk\" }\n")];
+    environment_declared_twice_same_namespace: [("qa.kdl", "environment \"staging\" { ensemble \"zk\" }\n"), ("staging.kdl", "environment \"staging\" { ensemble \"zk\" }\n")];
+    heap_without_unit: [("a.kdl", &env("heap 512"))];
+    storage_without_unit: [("a.kdl", &env("storage 10"))];
+    storage_zero: [("a.kdl", &env("storage \"0\""))];
+    memory_absurd: [("a.kdl", &env("resources memory=\"99999999999Ei\""))];
+    heap_below_minimum: [("a.kdl", &env("heap \"64Mi\""))];
+    datalog_class_without_size: [("a.kdl", &env("datalog class=\"fast-ssd\""))];
+    owned_env_my_id: [("a.kdl", &env("env ZOO_MY_ID=\"1\" ZK_SERVER_HEAP=\"512\" JVMFLAGS=\"-Xmx1g\""))];
+    owned_env_log4j: [("a.kdl", &env("env ZOO_LOG4J_PROP=\"INFO,CONSOLE\""))];
+    invalid_env_name: [("a.kdl", &env("env \"MY VAR\"=\"x\""))];
+    owned_jvm_heap_flag: [("a.kdl", &env("jvm-flags \"-Xmx8g\""))];
+    owned_label: [("a.kdl", &env("labels \"app.kubernetes.io/name\"=\"other\""))];
+    owned_pod_annotation: [("a.kdl", &env("pod-annotations \"zkc.dev/config-checksum\"=\"x\""))];
+    zoo_cfg_key_with_newline: [("a.kdl", &env("zoo-cfg { set \"snapCount\\nserver.9\" \"x\" }"))];
+    zoo_cfg_key_with_blank: [("a.kdl", &env("zoo-cfg { set \" snapCount\" \"100\" }"))];
+    zoo_cfg_value_line_continuation: [("a.kdl", &env("zoo-cfg { set \"snapCount\" \"100\\\\\" }"))];
+    zoo_cfg_value_carriage_return: [("a.kdl", &env("zoo-cfg { set \"snapCount\" \"100\\r\" }"))];
+    zoo_cfg_four_letter_word_newline: [("a.kdl", &env("zoo-cfg { four-letter-words \"ruok\" \"srvr\" \"mntr\\nserver.9=x\" }"))];
+    zoo_cfg_unknown_key_did_you_mean: [("a.kdl", &env("zoo-cfg { set \"snapcount\" \"50000\" }"))];
+    final_pins_properties: [
+        ("a.kdl", "environment \"a\" {\n    import \"lib/policy.kdl\"\n    ensemble \"zk\" { spread \"required\" topology-key=\"topology.kubernetes.io/zone\" }\n}\n"),
+        ("lib/policy.kdl", "defaults { spread (final)\"required\" }\n"),
+    ];
+    argocd_server_and_cluster: [("a.kdl", "environment \"a\" {\n    ensemble \"zk\"\n    argocd repo=\"https://git.example.com/zk.git\" server=\"https://k8s.example.com\" cluster=\"prod\"\n}\n")];
+    flux_without_namespace_object: [("a.kdl", "environment \"a\" {\n    ensemble \"zk\"\n    flux source=\"platform\"\n}\n")];
+    invalid_environment_name: [("a.kdl", "environment \"stag\\\")\\n---\\nkind: Pod\" { namespace \"staging\"; ensemble \"zk\" }\n")];
     several_mistakes_at_once: [
         ("a.kdl", "environment \"a\" {\n    ensemble \"zk\" {\n        sever 3\n        storage \"10 GB\"\n        ports client=2181 admin=2181\n    }\n}\n"),
         ("b.kdl", "environment \"b\" { ensemble \"zk\" { servers 300 } }\n"),

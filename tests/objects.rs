@@ -137,3 +137,35 @@ fn flux_options() {
         assert!(custom.contains(line), "{line} in\n{custom}");
     }
 }
+
+/// ZK0052 checks the names `names::objects` lists; this holds that list to what `emit` really
+/// builds, for every kind of ensemble (per-server Services, no NetworkPolicy, a renamed client
+/// Service), so a new object cannot escape the clash check.
+#[test]
+fn the_clash_check_knows_every_emitted_object() {
+    let spec = r#"environment "a" {
+        ensemble "zk"
+        ensemble "events" { servers 5; peer-discovery "per-server-services"; client-service "ClusterIP" name="events-client" }
+        ensemble "locks" { network-policy { enabled #false } }
+    }"#;
+    let mut sources = SourceMap::default();
+    sources.add("a.kdl".into(), "specs/a.kdl".into(), spec.into());
+    let c = compile(sources, &NothingDeployed);
+    assert!(!c.has_errors(), "{:#?}", c.diagnostics);
+    for env in &c.environments {
+        let mut emitted: Vec<(String, String)> = zkc::emit::environment(env)
+            .namespaced
+            .iter()
+            .map(|o| (o.kind().to_owned(), o.name().to_owned()))
+            .collect();
+        let mut listed: Vec<(String, String)> = env
+            .ensembles
+            .iter()
+            .flat_map(zkc::emit::names::objects)
+            .map(|(kind, name)| (kind.to_owned(), name))
+            .collect();
+        emitted.sort();
+        listed.sort();
+        assert_eq!(emitted, listed);
+    }
+}

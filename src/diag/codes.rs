@@ -239,6 +239,67 @@ Example:
 
 Fix: write the unit: `heap \"512Mi\"`, `storage \"10Gi\"`.";
 
+    ObjectNameClash = "ZK0052", Error, "two objects with one name in a namespace",
+"Every ensemble produces a StatefulSet, a ConfigMap `<name>-config`, a headless Service
+`<name>-headless`, a client Service (the ensemble's name or `client-service name=`), and with
+`peer-discovery \"per-server-services\"` one Service `<name>-N` per server. Two of these with one
+kind and name in a namespace would silently replace each other in the cluster: the quorum could
+never form.
+
+Example:
+    ensemble \"zk\"
+    ensemble \"zk-headless\"
+
+Fix: rename one ensemble, or give its client Service another name.";
+
+    OwnedValue = "ZK0053", Error, "value owned by zkc",
+"zkc derives some values itself: the server id, the heap and the JVM flags it needs, the labels
+that select an ensemble's pods, and its own annotations. Set from the side, through `env`,
+`jvm-flags`, `labels` or annotations, such a value would either override what zkc derived and
+checked (`env ZOO_MY_ID \"1\"` gives every server id 1; `jvm-flags \"-Xmx8g\"` bypasses the heap
+check) or be silently replaced by zkc's. Variables the image or ZooKeeper 3.9 never reads for a
+running server (`ZOO_LOG4J_PROP`, the entrypoint's `ZOO_*` config variables) are refused too:
+they would do nothing.
+
+Example:
+    env ZOO_MY_ID=\"1\"
+    jvm-flags \"-Xmx8g\"
+
+Fix: use the setting the help names (`heap \"8Gi\"` with a matching memory limit).";
+
+    ZooCfgInjection = "ZK0054", Error, "text that ZooKeeper would read as other zoo.cfg lines",
+"zoo.cfg is a Java properties file, read as ISO-8859-1. A line break starts a new entry, a
+trailing `\\` continues the line onto the next one (swallowing, say, `server.1`), `\\` starts
+an escape, blanks around a key and `:` or `=` inside it move where the key ends, and non-ASCII
+text is garbled. Any of these in a `set` key or value, or in a four-letter word, would let a
+spec change the voting members, `dataDir` or the command whitelist behind zkc's checks.
+
+Example:
+    zoo-cfg { set \"snapCount\" \"100\\\\\" }
+
+Fix: write keys from ASCII letters, digits, `.`, `_` and `-`, values as printable ASCII
+without `\\`, and four-letter words as four lower-case letters.";
+
+    UnknownZooCfgKey = "ZK0055", Warning, "zoo.cfg key ZooKeeper does not know",
+"ZooKeeper turns every zoo.cfg key it does not recognise into a Java system property named
+`zookeeper.<key>` and carries on, so a misspelt key (`snapcount`) does nothing at all. zkc
+compares each `set` key with the keys ZooKeeper 3.9 acts on (from its source and admin guide).
+
+Example:
+    zoo-cfg { set \"snapcount\" \"50000\" }
+
+Fix: use the spelling the help suggests (`snapCount`).";
+
+    FluxWithoutNamespace = "ZK0056", Warning, "Flux environment without its Namespace",
+"Argo CD can create the target namespace (zkc asks it to), but a Flux Kustomization applies
+into a namespace that must already exist: the first sync fails with \"namespaces not found\".
+
+Example:
+    environment \"develop\" { flux source=\"platform\"; ensemble \"zk\" }
+
+Fix: add `namespace-object #true`, so out/<namespace>/ carries the Namespace (labelled for Pod
+Security \"restricted\" and protected from pruning), or create the namespace another way.";
+
     BadImage = "ZK0037", Error, "invalid image reference",
 "The image reference cannot be pulled as written.
 

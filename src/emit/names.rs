@@ -28,6 +28,27 @@ pub fn peer_host(env: &Environment, e: &Ensemble, id: i64) -> String {
     }
 }
 
+/// Every namespaced object an ensemble produces, as (lower-case kind, name): what two ensembles
+/// of one namespace must never share (ZK0052). `emit` builds exactly these; a test in
+/// `tests/objects.rs` holds the two together.
+pub fn objects(e: &Ensemble) -> Vec<(&'static str, String)> {
+    let mut objects = vec![
+        ("serviceaccount", e.name.clone()),
+        ("configmap", config_map(e)),
+        ("statefulset", e.name.clone()),
+        ("poddisruptionbudget", e.name.clone()),
+        ("service", e.client_service_name.value.clone()),
+        ("service", headless_service(e)),
+    ];
+    if e.per_server_services.value {
+        objects.extend((1..=e.servers.value).map(|id| ("service", pod(e, id))));
+    }
+    if e.network_policy.enabled.value {
+        objects.push(("networkpolicy", e.name.clone()));
+    }
+    objects
+}
+
 /// Labels that select the ensemble's pods.
 pub fn selector(e: &Ensemble) -> BTreeMap<String, String> {
     BTreeMap::from([

@@ -35,38 +35,40 @@ pub fn peer_services(env: &Environment, e: &Ensemble) -> Vec<Service> {
         service_port("quorum", e.ports.quorum.value),
         service_port("election", e.ports.election.value),
     ];
+    // The StatefulSet's governing Service, in both modes: it gives every pod its DNS name
+    // `<pod>.<name>-headless`, which `spec.serviceName` names.
+    let headless = Service {
+        metadata: meta(env, e, names::headless_service(e)),
+        spec: Some(ServiceSpec {
+            cluster_ip: Some("None".into()),
+            publish_not_ready_addresses: Some(true),
+            selector: Some(names::selector(e)),
+            ports: Some(ports.clone()),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    };
     if !e.per_server_services.value {
-        return vec![Service {
-            metadata: meta(env, e, names::headless_service(e)),
+        return vec![headless];
+    }
+    let per_server = (1..=e.servers.value).map(|id| {
+        let mut selector = names::selector(e);
+        selector.insert(
+            "statefulset.kubernetes.io/pod-name".into(),
+            names::pod(e, id),
+        );
+        Service {
+            metadata: meta(env, e, names::pod(e, id)),
             spec: Some(ServiceSpec {
-                cluster_ip: Some("None".into()),
                 publish_not_ready_addresses: Some(true),
-                selector: Some(names::selector(e)),
-                ports: Some(ports),
+                selector: Some(selector),
+                ports: Some(ports.clone()),
                 ..ServiceSpec::default()
             }),
             ..Service::default()
-        }];
-    }
-    (1..=e.servers.value)
-        .map(|id| {
-            let mut selector = names::selector(e);
-            selector.insert(
-                "statefulset.kubernetes.io/pod-name".into(),
-                names::pod(e, id),
-            );
-            Service {
-                metadata: meta(env, e, names::pod(e, id)),
-                spec: Some(ServiceSpec {
-                    publish_not_ready_addresses: Some(true),
-                    selector: Some(selector),
-                    ports: Some(ports.clone()),
-                    ..ServiceSpec::default()
-                }),
-                ..Service::default()
-            }
-        })
-        .collect()
+        }
+    });
+    std::iter::once(headless).chain(per_server).collect()
 }
 
 fn service_port(name: &str, number: i64) -> ServicePort {

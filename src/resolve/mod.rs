@@ -117,9 +117,22 @@ pub fn resolve(sources: &SourceMap, parsed: &Parsed, diags: &mut Diagnostics) ->
                 .flat_map(move |f| f.environments.iter().map(move |e| (FileId(i), e)))
         })
         .collect();
+    duplicate_environments(&declared, diags);
     par_map(declared, diags, |(file, env), diags| {
         resolve_environment(sources, &files, file, env, diags)
     })
+}
+
+/// ZK0016 across files: one environment name declared twice (a copied `staging.kdl`) would
+/// produce two Argo CD Applications or Flux Kustomizations of one name that overwrite each other.
+fn duplicate_environments(declared: &[(FileId, &EnvDecl)], diags: &mut Diagnostics) {
+    let mut first_of: BTreeMap<&str, Loc> = BTreeMap::new();
+    for (_, env) in declared {
+        if let Some(first) = first_of.insert(&env.name, env.loc) {
+            duplicate(diags, "environment", &env.name, env.loc, first);
+            first_of.insert(&env.name, first);
+        }
+    }
 }
 
 fn read_file(file: FileId, doc: &KdlDocument, diags: &mut Diagnostics) -> FileItems {
@@ -682,17 +695,33 @@ fn merge_layer(
 /// Applies a higher layer over what is resolved so far.
 fn apply(leaves: &mut Leaves, layer: &[(LeafKey, Def, Layer)], diags: &mut Diagnostics) {
     for (key, def, layer) in layer {
-        if let Some(current) = leaves.get(key)
-            && current.is_final
-            && current.value != def.value
+        // Restating a final value changes nothing, and `explain` keeps crediting the pin.
+        if leaves
+            .get(key)
+            .is_some_and(|c| c.is_final && c.value == def.value)
         {
-            if let Origin::Spec { loc, .. } = &current.origin {
+            continue;
+        }
+        // The layer that pins a setting may still set its properties (one node, one layer).
+        if let Some((pin_key, pin)) = pinned_by(leaves, key)
+            && leaves.get(key).map(|c| &c.value) != Some(&def.value)
+            && !matches!(&pin.origin, Origin::Spec { layer: pinned_in, .. } if pinned_in == layer)
+        {
+            if let Origin::Spec { loc, .. } = &pin.origin {
+                let what = if &pin_key == key {
+                    format!("`{key}` is final and cannot be changed to {}", def.value)
+                } else {
+                    format!(
+                        "`{key}` cannot be changed to {}: `{pin_key}` is final, with all its properties",
+                        def.value
+                    )
+                };
                 diags.push(
-                        Diagnostic::new(Code::FinalOverride, format!("`{key}` is final and cannot be changed to {}", def.value))
-                            .at_loc(def.loc, "overrides the final value")
-                            .at_loc(*loc, format!("pinned to {} here", current.value))
-                            .help("a library marked this value (final); keep it, or change the policy library"),
-                    );
+                    Diagnostic::new(Code::FinalOverride, what)
+                        .at_loc(def.loc, "overrides the final value")
+                        .at_loc(*loc, format!("pinned to {} here", pin.value))
+                        .help("a library marked this setting (final); keep it, or change the policy library"),
+                );
             }
             continue;
         }
@@ -709,6 +738,20 @@ fn apply(leaves: &mut Leaves, layer: &[(LeafKey, Def, Layer)], diags: &mut Diagn
                 is_final,
             },
         );
+    }
+}
+
+/// The final leaf that pins `key`: the leaf itself, or the setting it is a property of. A
+/// `(final)` setting pins the whole setting, so `spread (final)"required"` also fixes
+/// `spread topology-key=`.
+fn pinned_by<'a>(leaves: &'a Leaves, key: &LeafKey) -> Option<(LeafKey, &'a Resolved)> {
+    let mut candidate = key.clone();
+    loop {
+        if let Some(found) = leaves.get(&candidate).filter(|r| r.is_final) {
+            return Some((candidate, found));
+        }
+        let (parent, _) = candidate.path.rsplit_once('.')?;
+        candidate = LeafKey::new(parent.to_owned());
     }
 }
 

@@ -1,0 +1,246 @@
+//! Issue #12, from the user's side: every class of spec that used to build broken or dangerous
+//! output at exit 0, run through the real binary on a project whose `out/` is already built.
+//! Each must exit 1, report the exact code at the exact place, and leave `out/` byte for byte
+//! and mtime for mtime as it was.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+const GOOD: &str = "environment \"staging\" {\n    ensemble \"zk\"\n}\n";
+
+/// (name, spec files, expected code, its place as file:line:column)
+const CASES: &[(&str, &[(&str, &str)], &str, &str)] = &[
+    (
+        "names that derive into each other",
+        &[(
+            "staging.kdl",
+            "environment \"staging\" {\n    ensemble \"zk\"\n    ensemble \"zk-headless\"\n}\n",
+        )],
+        "ZK0052",
+        "specs/staging.kdl:3:14",
+    ),
+    (
+        "an environment copied to another file",
+        &[
+            ("staging.kdl", GOOD),
+            (
+                "qa.kdl",
+                "environment \"staging\" {\n    namespace \"qa\"\n    ensemble \"zk\"\n}\n",
+            ),
+        ],
+        "ZK0016",
+        "specs/staging.kdl:1:13",
+    ),
+    (
+        "a heap without a unit",
+        &[(
+            "staging.kdl",
+            "environment \"staging\" {\n    ensemble \"zk\" { heap 512; }\n}\n",
+        )],
+        "ZK0051",
+        "specs/staging.kdl:2:26",
+    ),
+    (
+        "a ten-byte volume",
+        &[(
+            "staging.kdl",
+            "environment \"staging\" {\n    ensemble \"zk\" { storage 10; }\n}\n",
+        )],
+        "ZK0051",
+        "specs/staging.kdl:2:29",
+    ),
+    (
+        "an absurd memory size",
+        &[(
+            "staging.kdl",
+            "environment \"staging\" {\n    ensemble \"zk\" { resources memory=\"99999999999Ei\"; }\n}\n",
+        )],
+        "ZK0006",
+        "specs/staging.kdl:2:31",
+    ),
+    (
+        "a datalog class without a size",
+        &[(
+            "staging.kdl",
+            "environment \"staging\" {\n    ensemble \"zk\" { datalog class=\"fast-ssd\"; }\n}\n",
+        )],
+        "ZK0008",
+        "specs/staging.kdl:2:29",
+    ),
+    (
+        "the server id set from the side",
+        &[(
+            "staging.kdl",
+            "environment \"staging\" {\n    ensemble \"zk\" { env ZOO_MY_ID=\"1\"; }\n}\n",
+        )],
+        "ZK0053",
+        "specs/staging.kdl:2:25",
+    ),
+    (
+        "a heap flag around the heap check",
+        &[(
+            "staging.kdl",
+            "environment \"staging\" {\n    ensemble \"zk\" { jvm-flags \"-Xmx8g\"; }\n}\n",
+        )],
+        "ZK0053",
+        "specs/staging.kdl:2:21",
+    ),
+    (
+        "a selector label overridden",
+        &[(
+            "staging.kdl",
+            "environment \"staging\" {\n    ensemble \"zk\" { labels \"app.kubernetes.io/instance\"=\"x\"; }\n}\n",
+        )],
+        "ZK0053",
+        "specs/staging.kdl:2:28",
+    ),
+    (
+        "a zoo.cfg line injected through a value",
+        &[(
+            "staging.kdl",
+            "environment \"staging\" {\n    ensemble \"zk\" { zoo-cfg { set \"snapCount\" \"1\\nserver.9=evil:2888:3888\"; }; }\n}\n",
+        )],
+        "ZK0054",
+        "specs/staging.kdl:2:31",
+    ),
+    (
+        "a final setting loosened through its property",
+        &[
+            (
+                "lib/policy.kdl",
+                "defaults { spread (final)\"required\"; }\n",
+            ),
+            (
+                "staging.kdl",
+                "environment \"staging\" {\n    import \"lib/policy.kdl\"\n    ensemble \"zk\" { spread \"required\" topology-key=\"zone\"; }\n}\n",
+            ),
+        ],
+        "ZK0021",
+        "specs/staging.kdl:3:39",
+    ),
+    (
+        "Argo CD told two destinations",
+        &[(
+            "staging.kdl",
+            "environment \"staging\" {\n    ensemble \"zk\"\n    argocd repo=\"https://git.example.com/zk.git\" server=\"https://k8s\" cluster=\"prod\"\n}\n",
+        )],
+        "ZK0020",
+        "specs/staging.kdl:3:71",
+    ),
+    (
+        "an environment name that injects YAML",
+        &[(
+            "staging.kdl",
+            "environment \"staging\\n---\\nkind: Pod\" {\n    namespace \"staging\"\n    ensemble \"zk\"\n}\n",
+        )],
+        "ZK0030",
+        "specs/staging.kdl:1:13",
+    ),
+];
+
+fn zkc(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_zkc"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>, std::time::SystemTime)> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let meta = e.metadata().unwrap();
+            (
+                e.path().display().to_string(),
+                fs::read(e.path()).unwrap(),
+                meta.modified().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_broken_spec_fails_at_its_place_and_leaves_out_untouched() {
+    let mut failures = Vec::new();
+    for (name, files, code, place) in CASES {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("specs")).unwrap();
+        fs::write(dir.path().join("specs/staging.kdl"), GOOD).unwrap();
+        assert!(zkc(dir.path(), &["build", "specs"]).status.success());
+        let before = tree(&dir.path().join("out"));
+        for (rel, text) in *files {
+            let path = dir.path().join("specs").join(rel);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        let run = zkc(dir.path(), &["--message-format", "json", "build", "specs"]);
+        let found: Vec<(String, String)> = String::from_utf8_lossy(&run.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .map(|d| {
+                let at = format!(
+                    "{}:{}:{}",
+                    d["file"].as_str().unwrap_or("?"),
+                    d["line"],
+                    d["column"]
+                );
+                (d["code"].as_str().unwrap_or("?").to_owned(), at)
+            })
+            .collect();
+        if run.status.code() != Some(1) {
+            failures.push(format!("{name}: exit {:?}", run.status.code()));
+        }
+        if !found.contains(&(code.to_string(), place.to_string())) {
+            failures.push(format!("{name}: expected {code} at {place}, got {found:?}"));
+        }
+        if tree(&dir.path().join("out")) != before {
+            failures.push(format!("{name}: out/ changed"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The negative control: the same harness passes a good spec (exit 0), so the assertions
+/// above can tell a refused spec from a harness that refuses everything.
+#[test]
+fn the_good_spec_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("specs")).unwrap();
+    fs::write(dir.path().join("specs/staging.kdl"), GOOD).unwrap();
+    let run = zkc(dir.path(), &["--message-format", "json", "build", "specs"]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn a_closed_pipe_ends_zkc_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("specs")).unwrap();
+    fs::write(dir.path().join("specs/staging.kdl"), GOOD).unwrap();
+    let script = format!(
+        "{} diff specs | head -c 1 > /dev/null; echo \"${{PIPESTATUS[0]}}\"",
+        env!("CARGO_BIN_EXE_zkc")
+    );
+    let run = Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout).trim(),
+        "0",
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&run.stderr).contains("panicked"));
+}
