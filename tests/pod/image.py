@@ -62,7 +62,10 @@ class Image:
             ("ZOO_STANDALONE_ENABLED", "true"), ("ZOO_ADMINSERVER_ENABLED", "true"),
             ("ZOOCFGDIR", "/conf"),
         ]
-        self.uid = self.gid = 1000  # the image's zookeeper user
+        # the Dockerfile has no USER: the container runs as root unless the pod says otherwise,
+        # and the entrypoint then chowns and drops to zookeeper (1000:1000)
+        self.uid = self.gid = 0
+        self.passwd = {0: 0, 65534: 65534, 1000: 1000}  # uid → primary gid, from the etc/passwd below
 
 
 def _fingerprint(version):

@@ -53,6 +53,11 @@ import time
 import yaml
 
 POD_INDEX = "apps.kubernetes.io/pod-index"
+# containerd's default capability set (oci/spec.go defaultUnixCaps as quoted by projects that copy it;
+# some newer lists leave NET_RAW out); without a drop of ALL the
+# container keeps these (only root processes can use them: setpriv keeps none effective for others)
+DEFAULT_CAPS = {"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID", "SETFCAP",
+                "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE"}
 SUBNET = "10.213"  # a private range, only inside the namespaces this runner creates
 
 
@@ -237,7 +242,9 @@ class Container:
         sc = dict(pod.spec.get("securityContext", {}))
         sc.update(spec.get("securityContext", {}))
         self.uid = sc.get("runAsUser", image.uid)
-        self.gid = sc.get("runAsGroup", image.gid if "runAsUser" not in sc else 0)
+        # without runAsGroup the runtime takes the uid's primary group from the image's
+        # /etc/passwd, or 0 when the uid has no entry there
+        self.gid = sc.get("runAsGroup", image.passwd.get(self.uid, 0))
         if sc.get("runAsNonRoot") and self.uid == 0:
             raise RuntimeError(f"{pod.name}: runAsNonRoot with uid 0: the kubelet refuses to start it")
         groups = [self.gid]
@@ -246,12 +253,20 @@ class Container:
                 groups.append(g)
         self.groups = groups
         self.no_new_privs = sc.get("allowPrivilegeEscalation", True) is False
+        caps = sc.get("capabilities", {})
+        drop = {c.upper() for c in caps.get("drop", [])}
+        keep = set() if "ALL" in drop else DEFAULT_CAPS - drop
+        keep |= {c.upper() for c in caps.get("add", [])}
+        if sc.get("privileged"):
+            raise NotImplementedError("privileged containers are not emulated")
+        self.caps = sorted(keep)
         self.read_only_root = bool(sc.get("readOnlyRootFilesystem"))
         self.workdir = spec.get("workingDir", image.workdir)
 
     def setpriv(self):
+        capset = "-all" + "".join(f",+{c.lower()}" for c in self.caps)
         a = ["/usr/bin/setpriv", f"--reuid={self.uid}", f"--regid={self.gid}",
-             f"--groups={','.join(str(g) for g in self.groups)}", "--inh-caps=-all", "--bounding-set=-all"]
+             f"--groups={','.join(str(g) for g in self.groups)}", f"--inh-caps={capset}", f"--bounding-set={capset}"]
         if self.no_new_privs:
             a.append("--no-new-privs")
         return a + ["--"]
@@ -369,7 +384,7 @@ class Container:
 
 
 class Pod:
-    def __init__(self, kubelet, sts, ordinal, drop_index_label=False):
+    def __init__(self, kubelet, sts, ordinal, drop_index_label=False, replaces=None):
         self.kubelet = kubelet
         self.sts = sts
         self.ordinal = ordinal
@@ -385,7 +400,12 @@ class Pod:
         self.labels = labels
         self.annotations = dict(sts["spec"]["template"]["metadata"].get("annotations", {}))
         self.subdomain = sts["spec"].get("serviceName")
-        self.netns, self.ip = kubelet.network.add(self.name)
+        if replaces is not None:
+            # a recreated pod keeps the network namespace and address of the pod it replaces
+            # (differs: a real pod usually gets a new address, and cluster DNS follows)
+            self.netns, self.ip = replaces.netns, replaces.ip
+        else:
+            self.netns, self.ip = kubelet.network.add(self.name)
         self.dir = os.path.join(kubelet.workdir, "pods", f"{self.namespace}_{self.name}_{kubelet.next_uid()}")
         self.root = os.path.join(self.dir, "root")
         self.volume_dirs = {}
@@ -578,6 +598,18 @@ class Kubelet:
         self.wire_dns(namespace, pods, objs)
         self.pods += pods
         return pods
+
+    def recreate(self, old):
+        """Delete a pod and create it again from its StatefulSet, on the same PVCs (what the
+        controller does after `kubectl delete pod`); the kubelet re-applies volume ownership."""
+        self.stop_pods([old], signal.SIGTERM)
+        new = Pod(self, old.sts, old.ordinal, replaces=old)
+        new.prepare()
+        new.dns = old.dns
+        new.write_hosts(old.dns)
+        self.pods.append(new)
+        self.run([new])
+        return new
 
     def wire_dns(self, namespace, pods, objs):
         dns = {}

@@ -197,7 +197,7 @@ def run_namespace(k, net, client_ns, nsdir, args, controls):
     for sts in objs["StatefulSet"]:
         c = sts["spec"]["template"]["spec"]["containers"][0]
         log(f"{sts['metadata']['name']}: image {c.get('image')} (emulated by {k.image.version}); command={'set' if c.get('command') else 'image ENTRYPOINT'}")
-    pods = k.create_pods(ns, objs)
+    pods = k.create_pods(ns, objs, drop_index_label=args.drop_pod_index_label)
     before = {p.name: p.snapshot_root() for p in pods}
     t0 = time.time()
     k.run(pods)
@@ -220,6 +220,16 @@ def run_namespace(k, net, client_ns, nsdir, args, controls):
         zoo_cfg = zoo_cfg_of(k, ns, gp[0].sts)
         port = int(kl.zoo_cfg_value(zoo_cfg, "clientPort", "2181"))
         servers = [f"{p.ip}:{port}" for p in gp]
+        # every peer name zoo.cfg uses resolves (emulated cluster DNS from the emitted Services)
+        named = {}
+        for line in zoo_cfg.splitlines():
+            if line.startswith("server.") and "=" in line:
+                named[line.split("=", 1)[0]] = line.split("=", 1)[1].split(":")[0]
+        want = {p.ordinal: p.ip for p in gp}
+        got = {key: gp[0].dns.get(host) for key, host in named.items()}
+        check(f"{label}/{name}: every zoo.cfg server name resolves to its pod through an emitted Service",
+              got and all(got.get(f"server.{o}") == ip for o, ip in want.items()) and len(got) == len(want),
+              f"{named} → {got}")
         # quorum
         r = client(client_ns, "quorum", ",".join(servers), f"/zkc-pod-runner-{name}")
         modes = sorted(r.get("modes", {}).values())
@@ -297,6 +307,20 @@ def run_namespace(k, net, client_ns, nsdir, args, controls):
                 check(f"{label}/{p.name}: memory limit set", False, "no resources.limits.memory")
             else:
                 check(f"{label}/{p.name}: RSS below the memory limit", rss < lim, f"{rss / 1024:.0f} MiB < {lim / 1024:.0f} MiB")
+        # delete and recreate one pod on its volumes: same id, rejoins, volume ownership re-applied
+        old = gp[-1]
+        t = time.time()
+        new = k.recreate(old)
+        gp[gp.index(old)] = new
+        pods[pods.index(old)] = new
+        before[new.name] = new.snapshot_root()
+        ok = wait_ready([new], ready_budget([new]))
+        r = client(client_ns, "quorum", ",".join(servers), f"/zkc-pod-runner-{name}-recreated")
+        own = new.ownership
+        check(f"{label}/{new.name}: deleted and recreated on its volumes, Ready again and in the quorum",
+              ok and not r.get("error") and not r.get("errors") and r.get("reads_ok") == n * n,
+              f"ready={ok} after {time.time() - t:.1f}s, exits {main_container(new).exit_codes}, volume ownership {own}, "
+              f"quorum {json.dumps(r)[:200]}")
         # read-only root
         for p in gp:
             rc, out, _ = main_container(p).exec(["sh", "-c", "echo x > /zkc-write-test; echo x > /conf/zkc-write-test; echo x > /apache-zookeeper-" + k.image.version + "-bin/x"], 10)
@@ -341,6 +365,31 @@ def run_namespace(k, net, client_ns, nsdir, args, controls):
     check(f"{label}: without the pod-index label every server fails loudly at start, no wrong myid persisted",
           verdict == "loud", f"verdict {verdict}; " + " | ".join(rows))
     k.delete_pvcs(ns)
+    # a volume whose myid is another server's (a PVC bound to the wrong pod, a restore gone wrong):
+    # the server must refuse to start rather than join as the other server
+    sts = objs["StatefulSet"][0]
+    pods = k.create_pods(ns, {**objs, "StatefulSet": [sts]})
+    victim = pods[0]
+    claim = next((m["name"] for m in main_container(victim).spec.get("volumeMounts", [])
+                  if m["mountPath"] == "/data" and m["name"] in {t["metadata"]["name"] for t in sts["spec"].get("volumeClaimTemplates", [])}), None)
+    if claim and len(pods) > 1:
+        d = k.pvc(ns, f"{claim}-{victim.name}")
+        with open(os.path.join(d, "myid"), "w") as f:
+            f.write(f"{pods[1].ordinal}\n")
+        main_container(victim).resolve()
+        os.chown(os.path.join(d, "myid"), main_container(victim).uid, -1)
+        k.run([victim])
+        deadline = time.time() + 40
+        while time.time() < deadline and not main_container(victim).exit_codes:
+            time.sleep(0.5)
+        c = main_container(victim)
+        check(f"{label}/{victim.name}: a data volume holding another server's myid ({pods[1].ordinal}) makes the container fail at start",
+              bool(c.exit_codes) and c.exit_codes[0] != 0 and not c.ready,
+              f"exits {c.exit_codes}, running={c.running()}, log {[l.strip() for l in open(c.log_path).readlines() if l.strip() and not l.startswith('====')][:1]}")
+    else:
+        skip(f"{label}: wrong myid on the data volume", "no /data claim template or a single server")
+    k.stop_pods(pods)
+    k.delete_pvcs(ns)
     if controls:
         tampered = copy.deepcopy(objs)
         for sts in tampered["StatefulSet"]:
@@ -378,6 +427,8 @@ def main():
     ap.add_argument("--znodes", type=int, default=20000)
     ap.add_argument("--znode-bytes", type=int, default=512)
     ap.add_argument("--no-controls", action="store_true", help="skip the negative controls")
+    ap.add_argument("--drop-pod-index-label", action="store_true",
+                    help="run the main scenarios as on Kubernetes < 1.28: pods without apps.kubernetes.io/pod-index")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, volumes)")
     ap.add_argument("--summary", help="append 'passed failed skipped' to this file")
     args = ap.parse_args()
