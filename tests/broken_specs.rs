@@ -9,8 +9,16 @@ use std::process::Command;
 
 const GOOD: &str = "environment \"staging\" {\n    ensemble \"zk\"\n}\n";
 
-/// (name, spec files, expected code, its place as file:line:column)
-const CASES: &[(&str, &[(&str, &str)], &str, &str)] = &[
+/// A broken project: what it shows, its spec files, the expected code and its place as
+/// file:line:column.
+type Case = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+    &'static str,
+);
+
+const CASES: &[Case] = &[
     (
         "names that derive into each other",
         &[(
