@@ -55,6 +55,8 @@ pub fn check(environments: &[Environment], deployed: &dyn Deployed, diags: &mut 
             );
         }
         check_environment_name(env, diags);
+        check_metadata(&env.labels, "label", env.loc, diags);
+        check_metadata(&env.annotations, "annotation", env.loc, diags);
         check_gitops(env, diags);
         check_object_names(env, diags);
         for e in &env.ensembles {
@@ -199,6 +201,15 @@ fn check_owned_values(e: &Ensemble, diags: &mut Diagnostics) {
     }
     for (map, what) in [
         (&e.labels, "label"),
+        (&e.node_selector, "label"),
+        (&e.network_policy.allow_pods, "label"),
+        (&e.annotations, "annotation"),
+        (&e.pod_annotations, "annotation"),
+    ] {
+        check_metadata(map, what, e.loc, diags);
+    }
+    for (map, what) in [
+        (&e.labels, "label"),
         (&e.annotations, "annotation"),
         (&e.pod_annotations, "pod annotation"),
     ] {
@@ -208,6 +219,76 @@ fn check_owned_values(e: &Ensemble, diags: &mut Diagnostics) {
             }
         }
     }
+}
+
+/// ZK0030 for label and annotation keys and label values: the API server's rules (qualified
+/// names; label values of at most 63 characters), and keys that kustomize would corrupt: it
+/// re-reads quoted keys such as '1_000' or 'on' as YAML 1.1 numbers and booleans and fails.
+fn check_metadata(map: &crate::model::Map, what: &str, fallback: Loc, diags: &mut Diagnostics) {
+    for (key, value) in map {
+        let problem = qualified_name(key)
+            .map(|why| format!("{what} key {key:?} is not valid: {why}"))
+            .or_else(|| {
+                crate::render::yaml11::ambiguous_in_yaml11(key.rsplit('/').next().unwrap_or(key))
+                    .then(|| format!("{what} key {key:?} would be read as a number or boolean by kubectl and kustomize"))
+            })
+            .or_else(|| {
+                (what == "label")
+                    .then(|| label_value(&value.value))
+                    .flatten()
+                    .map(|why| format!("label value {:?} is not valid: {why}", value.value))
+            });
+        if let Some(message) = problem {
+            diags.push(
+                Diagnostic::new(Code::InvalidName, message)
+                    .at_loc(value.loc_or(fallback), "invalid")
+                    .help("keys are [prefix/]name, the name up to 63 letters, digits, `-`, `_` and `.` starting and ending with a letter or digit; label values likewise, or empty"),
+            );
+        }
+    }
+}
+
+/// A Kubernetes qualified name (`[prefix/]name`), or why not.
+fn qualified_name(key: &str) -> Option<String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if let Some(p) = prefix {
+        let ok = !p.is_empty()
+            && p.len() <= 253
+            && p.split('.').all(|l| dns_label(l, 63, false).is_ok());
+        if !ok {
+            return Some(format!("its prefix {p:?} is not a DNS subdomain"));
+        }
+    }
+    if name.is_empty() {
+        return Some("its name is empty".into());
+    }
+    label_value(name)
+}
+
+/// A label value (or the name part of a key): at most 63 characters of letters, digits, `-`,
+/// `_` and `.`, starting and ending with a letter or digit; or why not.
+fn label_value(value: &str) -> Option<String> {
+    if value.is_empty() {
+        return None;
+    }
+    if value.len() > 63 {
+        return Some(format!(
+            "it is {} characters long, at most 63 are allowed",
+            value.len()
+        ));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Some(format!("it contains {c:?}"));
+    }
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    (!edge(value.chars().next()) || !edge(value.chars().last()))
+        .then(|| "it must start and end with a letter or digit".into())
 }
 
 fn invalid_key(e: &Ensemble, what: &str, key: &str, value: &Sp<String>, rule: &str) -> Diagnostic {

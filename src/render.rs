@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::emit::{self, Object};
+
+pub(crate) mod yaml11;
 use crate::model::Environment;
 
 /// Every file zkc writes starts with this; it is how zkc recognises its own files in `out/`
@@ -71,7 +73,7 @@ fn header(env: &Environment) -> String {
 fn document(header: &str, value: &impl Serialize) -> String {
     // Serialising these types cannot fail: they hold only strings, numbers, maps and lists.
     let body = serde_yaml::to_string(value).expect("Kubernetes objects serialise to YAML");
-    format!("{header}{body}")
+    format!("{header}{}", yaml11::quote_ambiguous(&body))
 }
 
 #[derive(Serialize)]

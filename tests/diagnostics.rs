@@ -166,6 +166,8 @@ bad! {
     argocd_server_and_cluster: [("a.kdl", "environment \"a\" {\n    ensemble \"zk\"\n    argocd repo=\"https://git.example.com/zk.git\" server=\"https://k8s.example.com\" cluster=\"prod\"\n}\n")];
     flux_without_namespace_object: [("a.kdl", "environment \"a\" {\n    ensemble \"zk\"\n    flux source=\"platform\"\n}\n")];
     invalid_environment_name: [("a.kdl", "environment \"stag\\\")\\n---\\nkind: Pod\" { namespace \"staging\"; ensemble \"zk\" }\n")];
+    label_key_yaml11_ambiguous: [("a.kdl", &env("labels \"on\"=\"x\" \"team\"=\"a b\""))];
+    annotation_key_invalid: [("a.kdl", &env("annotations \"<<\"=\"x\""))];
     several_mistakes_at_once: [
         ("a.kdl", "environment \"a\" {\n    ensemble \"zk\" {\n        sever 3\n        storage \"10 GB\"\n        ports client=2181 admin=2181\n    }\n}\n"),
         ("b.kdl", "environment \"b\" { ensemble \"zk\" { servers 300 } }\n"),
