@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::compile::{self, Compilation, NothingDeployed};
-use crate::diag::render::{MessageFormat, render};
+use crate::diag::render::{MessageFormat, escape_data, escape_property, printable, render};
 use crate::diag::{Code, Severity};
 use crate::output::{self, Current, DeployedOut, Plan};
 use crate::source::LoadError;
@@ -345,15 +345,16 @@ fn check(ui: &Ui, paths: &Paths) -> u8 {
         let path = c.path.display();
         match ui.format {
             MessageFormat::Github => outln!(
-                "::error file={path},title=zkc: {} output::{} (run `zkc build` and commit the result)",
+                "::error file={},title=zkc%3A {} output::{} (run `zkc build` and commit the result)",
+                escape_property(&path.to_string()),
                 c.what,
-                c.summary
+                escape_data(&c.summary)
             ),
             MessageFormat::Json => outln!(
                 "{}",
                 serde_json::json!({ "drift": c.what, "file": path.to_string(), "summary": c.summary })
             ),
-            MessageFormat::Human => outln!("{}: {path}  ({})", c.what, c.summary),
+            MessageFormat::Human => outln!("{}: {path}  ({})", c.what, printable(&c.summary)),
         }
     }
     if ui.format == MessageFormat::Human {

@@ -252,3 +252,54 @@ fn a_closed_pipe_ends_zkc_quietly() {
     );
     assert!(!String::from_utf8_lossy(&run.stderr).contains("panicked"));
 }
+
+/// Issue #17: spec text reaches the terminal and CI logs escaped. An escape sequence in a
+/// setting name must not reach stderr raw, and a diagnostic past column 65,535 (miette counts
+/// columns in u16) must not panic.
+#[test]
+fn hostile_text_is_printed_safely() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("specs")).unwrap();
+    let long = format!(
+        "environment \"staging\" {{ ensemble \"zk\" {{ labels {} \"x\"=1; }} }}\n",
+        "\"a\"=\"b\" ".repeat(9_000)
+    );
+    fs::write(
+        dir.path().join("specs/long.kdl"),
+        long.replace("staging", "long"),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("specs/staging.kdl"),
+        "environment \"staging\" {\n    ensemble \"zk\" { \"sev\\u{1b}[2J\\u{1b}]0;pwned\\u{7}er\" 5; }\n}\n",
+    )
+    .unwrap();
+    for format in ["human", "github", "json"] {
+        let run = zkc(
+            dir.path(),
+            &[
+                "--color",
+                "always",
+                "--message-format",
+                format,
+                "build",
+                "specs",
+            ],
+        );
+        let all = [run.stdout.as_slice(), run.stderr.as_slice()].concat();
+        let text = String::from_utf8_lossy(&all);
+        assert_eq!(run.status.code(), Some(1), "{format}: {text}");
+        assert!(!text.contains("panicked"), "{format}: {text}");
+        assert!(
+            !text.contains("[2J") || !text.contains("\u{1b}[2J"),
+            "{format}: raw escape sequence"
+        );
+        assert!(!text.contains("\u{7}"), "{format}: raw bell");
+        if format == "github" {
+            assert!(
+                text.lines().all(|l| l.starts_with("::")),
+                "{format}: a line not a workflow command:\n{text}"
+            );
+        }
+    }
+}

@@ -56,9 +56,10 @@ impl MietteView {
         let mut related_by_file: Vec<(FileId, Vec<LabeledSpan>)> = Vec::new();
         let mut labels = Vec::new();
         for (i, label) in d.labels.iter().enumerate() {
-            let span = LabeledSpan::new_with_span(Some(label.text.clone()), label.loc.span);
+            let text = printable(&label.text).into_owned();
+            let span = LabeledSpan::new_with_span(Some(text.clone()), label.loc.span);
             let span = if i == 0 {
-                LabeledSpan::new_primary_with_span(Some(label.text.clone()), label.loc.span)
+                LabeledSpan::new_primary_with_span(Some(text), label.loc.span)
             } else {
                 span
             };
@@ -81,7 +82,7 @@ impl MietteView {
                 severity: miette::Severity::Advice,
                 message: format!("see also {}", sources.get(file).name),
                 help: None,
-                source: Some(named(sources, file)),
+                source: named(sources, file),
                 labels,
                 related: Vec::new(),
             })
@@ -92,18 +93,52 @@ impl MietteView {
                 Severity::Error => miette::Severity::Error,
                 Severity::Warning => miette::Severity::Warning,
             },
-            message: d.message.clone(),
-            help: d.help.clone(),
-            source: primary_file.map(|f| named(sources, f)),
+            message: printable(&d.message).into_owned(),
+            help: d.help.as_deref().map(|h| printable(h).into_owned()),
+            source: primary_file.and_then(|f| named(sources, f)),
             labels,
             related,
         }
     }
 }
 
-fn named(sources: &SourceMap, file: FileId) -> NamedSource<Arc<String>> {
+fn named(sources: &SourceMap, file: FileId) -> Option<NamedSource<Arc<String>>> {
     let f = sources.get(file);
-    NamedSource::new(f.name.clone(), Arc::clone(&f.text)).with_language("kdl")
+    // miette's snippet renderer counts columns in u16 and panics past 65,535; no one reads a
+    // snippet of such a line anyway. The diagnostic keeps its message and help.
+    if f.text.lines().any(|l| l.len() > MAX_SNIPPET_LINE) {
+        return None;
+    }
+    Some(
+        NamedSource::new(f.name.clone(), Arc::new(printable(&f.text).into_owned()))
+            .with_language("kdl"),
+    )
+}
+
+/// Longest line drawn in a snippet.
+const MAX_SNIPPET_LINE: usize = 10_000;
+
+/// Text safe to print on a terminal: control characters and bidirectional overrides from a
+/// spec would otherwise reach it raw (escape sequences can rewrite the screen). Each is replaced
+/// by a visible character of the same UTF-8 length, so spans keep pointing at the same bytes.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| match c {
+            c if !unsafe_char(c) => c,
+            c if c.len_utf8() == 1 => '?',
+            c if c.len_utf8() == 2 => '\u{bf}',
+            _ => '\u{fffd}',
+        })
+        .collect::<String>()
+        .into()
 }
 
 impl fmt::Debug for MietteView {
@@ -210,10 +245,10 @@ fn json(d: &Diagnostic, sources: &SourceMap) -> String {
 /// run from the repository root they land on the right file of the pull request.
 fn github(d: &Diagnostic, sources: &SourceMap) -> String {
     let level = severity_word(d.severity());
-    let mut message = d.message.clone();
-    if let Some(h) = &d.help {
+    let mut message = printable(&d.message).into_owned();
+    if let Some(h) = d.help.as_deref().map(printable) {
         message.push_str("\nhelp: ");
-        message.push_str(h);
+        message.push_str(&h);
     }
     let title = format!("{} {}", d.code.as_str(), d.code.title());
     match position(d, sources) {
@@ -236,12 +271,12 @@ fn github(d: &Diagnostic, sources: &SourceMap) -> String {
 }
 
 // Escaping rules of workflow commands (actions/toolkit, packages/core/src/command.ts).
-fn escape_data(s: &str) -> String {
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
-fn escape_property(s: &str) -> String {
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
