@@ -614,7 +614,7 @@ fn check_annotates_drift_for_github() {
     let text = stdout(&out);
     assert!(
         text.lines().any(|l| l.starts_with(
-            "::error file=out/develop/statefulset-zookeeper.yaml,title=zkc: stale output::"
+            "::error file=out/develop/statefulset-zookeeper.yaml,title=zkc%3A stale output::"
         ) && l.contains("replicas 3 → 5")),
         "{text}"
     );
