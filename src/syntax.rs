@@ -22,13 +22,13 @@ pub fn parse_all(sources: &SourceMap, diags: &mut Diagnostics) -> Parsed {
 
 fn parse_file(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Option<KdlDocument> {
     let text = sources.get(file).text.as_str();
-    if let Some(offset) = too_deep(text) {
+    if let Some(deep) = too_deep(text) {
         diags.push(
             Diagnostic::new(
                 Code::Syntax,
-                format!("blocks nest more than {MAX_DEPTH} levels deep"),
+                format!("{} too deeply (more than {MAX_DEPTH} levels, or chains of more than {MAX_CHAIN})", deep.what),
             )
-            .at(file, miette::SourceSpan::new(offset.into(), 1), "too deep")
+            .at(file, miette::SourceSpan::new(deep.offset.into(), 1), "too deep")
             .help("zkc specs need a handful of levels; flatten the structure"),
         );
         return None;
@@ -52,21 +52,154 @@ fn parse_file(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Opt
     }
 }
 
-/// Offset of the first `{` beyond [`MAX_DEPTH`], ignoring braces inside strings and comments
-/// only roughly: a false alarm needs 32 nested braces in string literals.
-fn too_deep(text: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, c) in text.char_indices() {
-        match c {
-            '{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Some(i);
+/// Longest chain of slashdashes (`/- /- node`) or of type annotations (`(a)(b)1`) accepted
+/// before parsing: the parser recurses (and, for slashdashes, backtracks) once per link, so a
+/// few thousand links overflowed its stack or took minutes. Real specs use one.
+pub const MAX_CHAIN: usize = 8;
+
+/// Why a text is refused before parsing, and where.
+#[derive(Debug, PartialEq)]
+pub(crate) struct TooDeep {
+    pub offset: usize,
+    pub what: &'static str,
+}
+
+/// The first place where nesting (`{`, `/*` block comments) exceeds [`MAX_DEPTH`] or a chain
+/// of slashdashes or type annotations exceeds [`MAX_CHAIN`]. A small scanner that skips
+/// strings and line comments, so braces in quoted text do not count.
+pub(crate) fn too_deep(text: &str) -> Option<TooDeep> {
+    let b = text.as_bytes();
+    let (mut i, mut braces, mut comments, mut slashdashes, mut annotations) =
+        (0, 0usize, 0usize, 0usize, 0usize);
+    let refuse = |offset, what| Some(TooDeep { offset, what });
+    while i < b.len() {
+        let two = &b[i..(i + 2).min(b.len())];
+        if comments > 0 {
+            match two {
+                b"/*" => {
+                    comments += 1;
+                    if comments > MAX_DEPTH {
+                        return refuse(i, "block comments nest");
+                    }
+                    i += 2;
                 }
+                b"*/" => {
+                    comments -= 1;
+                    i += 2;
+                }
+                _ => i += 1,
             }
-            '}' => depth = depth.saturating_sub(1),
-            _ => {}
+            continue;
         }
+        match (b[i], two) {
+            (_, b"/*") => {
+                comments = 1;
+                i += 2;
+                continue;
+            }
+            (_, b"//") => {
+                i = text[i..].find('\n').map_or(b.len(), |n| i + n);
+                continue;
+            }
+            (_, b"/-") => {
+                slashdashes += 1;
+                if slashdashes > MAX_CHAIN {
+                    return refuse(i, "slashdashes follow each other");
+                }
+                i += 2;
+                continue;
+            }
+            (b'"', _) => i = string_end(b, i),
+            (b'#', b"#\"") | (b'#', b"##") => i = raw_string_end(b, i),
+            (b'(', _) => {
+                annotations += 1;
+                if annotations > MAX_CHAIN {
+                    return refuse(i, "type annotations follow each other");
+                }
+                i = text[i..].find(')').map_or(b.len(), |n| i + n + 1);
+                continue;
+            }
+            (b'{', _) => {
+                braces += 1;
+                if braces > MAX_DEPTH {
+                    return refuse(i, "blocks nest");
+                }
+                i += 1;
+            }
+            (b'}', _) => {
+                braces = braces.saturating_sub(1);
+                i += 1;
+            }
+            (c, _) if c.is_ascii_whitespace() => {
+                i += 1;
+                continue;
+            }
+            _ => i += 1,
+        }
+        slashdashes = 0;
+        annotations = 0;
     }
     None
+}
+
+/// Just past the quoted string starting at `start` (or the end of the text).
+fn string_end(b: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// Just past the raw string `#"…"#` (any number of `#`) starting at `start`.
+fn raw_string_end(b: &[u8], start: usize) -> usize {
+    let hashes = b[start..].iter().take_while(|&&c| c == b'#').count();
+    let open = start + hashes;
+    if b.get(open) != Some(&b'"') {
+        return open;
+    }
+    let close: Vec<u8> = std::iter::once(b'"')
+        .chain(std::iter::repeat_n(b'#', hashes))
+        .collect();
+    b[open + 1..]
+        .windows(close.len())
+        .position(|w| w == close.as_slice())
+        .map_or(b.len(), |p| open + 1 + p + close.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_every_kind_of_deep_nesting_and_long_chains() {
+        let deep = |t: &str| too_deep(t).map(|d| d.what);
+        assert_eq!(deep(&"a {".repeat(40)), Some("blocks nest"));
+        assert_eq!(deep(&"/*".repeat(3600)), Some("block comments nest"));
+        assert_eq!(
+            deep(&format!("{}x", "/- ".repeat(3000))),
+            Some("slashdashes follow each other")
+        );
+        assert_eq!(
+            deep(&format!("x {}1", "(a)".repeat(30000))),
+            Some("type annotations follow each other")
+        );
+    }
+
+    #[test]
+    fn accepts_what_specs_really_contain() {
+        let deep = |t: &str| too_deep(t).map(|d| d.what);
+        assert_eq!(
+            deep("a { b { c { d 1; }; }; }\n/- e 1\nf (final)\"x\"\n"),
+            None
+        );
+        assert_eq!(deep(&format!("x \"{}\"\n", "{".repeat(100))), None);
+        assert_eq!(deep(&format!("x #\"{}\"#\n", "(a)/-".repeat(100))), None);
+        assert_eq!(deep(&"/- n 1\n".repeat(2000)), None);
+        assert_eq!(deep("// {{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{\n"), None);
+    }
 }

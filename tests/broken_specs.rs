@@ -303,3 +303,32 @@ fn hostile_text_is_printed_safely() {
         }
     }
 }
+
+/// Issue #17: crafted nesting well under the 1 MiB limit overflowed the parser's stack (exit
+/// 134) or took minutes. Each is refused before parsing with ZK0001 at its place.
+#[test]
+fn crafted_nesting_is_refused_before_it_reaches_the_parser() {
+    let attacks = [
+        (
+            "block comments",
+            format!("{}{}\n", "/*".repeat(3600), "*/".repeat(3600)),
+        ),
+        ("a slashdash chain", format!("{}x\n", "/- ".repeat(3000))),
+        ("type annotations", format!("x {}1\n", "(a)".repeat(30000))),
+        ("braces", "a {".repeat(5000)),
+    ];
+    for (what, text) in attacks {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("specs")).unwrap();
+        fs::write(dir.path().join("specs/a.kdl"), text).unwrap();
+        let run = zkc(dir.path(), &["--message-format", "json", "check", "specs"]);
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert_eq!(
+            run.status.code(),
+            Some(1),
+            "{what}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert!(stdout.contains("\"code\":\"ZK0001\""), "{what}: {stdout}");
+    }
+}
