@@ -345,7 +345,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
             props: &[
                 prop(
                     "uid",
-                    int(1, 2_147_483_647),
+                    int(10_000, 2_147_483_647),
                     Default::Int(10000),
                     "runAsUser; not root, and 10000 or more to avoid host users",
                 ),

@@ -100,10 +100,29 @@ impl SourceMap {
         let text = &self.get(file).text;
         let offset = offset.min(text.len());
         let before = &text[..floor_char_boundary(text, offset)];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        (line, before[line_start..].chars().count() + 1)
+        let (mut line, mut column) = (1, 1);
+        let mut chars = before.chars().peekable();
+        while let Some(c) = chars.next() {
+            // CRLF is one line break; a CR at the very end of `before` may be the first half.
+            let crlf = c == '\r' && chars.peek() == Some(&'\n');
+            if is_kdl_newline(c) && !crlf {
+                line += 1;
+                column = 1;
+            } else if !crlf {
+                column += 1;
+            }
+        }
+        (line, column)
     }
+}
+
+/// The line breaks of KDL v2 (spec, "Newline"): LF, CR (and CRLF as one), NEL, VT, FF, LS, PS.
+/// Counting only LF put diagnostics on the wrong line in JSON and GitHub output.
+fn is_kdl_newline(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{85}' | '\u{b}' | '\u{c}' | '\u{2028}' | '\u{2029}'
+    )
 }
 
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
@@ -204,5 +223,23 @@ fn display_path(dir: &Path, rel: &str) -> String {
         rel.to_owned()
     } else {
         format!("{dir}/{rel}")
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    #[test]
+    fn every_kdl_newline_starts_a_line() {
+        for newline in [
+            "\n", "\r\n", "\r", "\u{85}", "\u{c}", "\u{2028}", "\u{2029}", "\u{b}",
+        ] {
+            let mut map = SourceMap::default();
+            let text = format!("a{newline}bb{newline}ccc");
+            let file = map.add("a.kdl".into(), "a.kdl".into(), text.clone());
+            let offset = text.find("ccc").unwrap() + 1;
+            assert_eq!(map.line_col(file, offset), (3, 2), "{newline:?}");
+        }
     }
 }

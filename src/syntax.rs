@@ -36,7 +36,7 @@ fn parse_file(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Opt
     match KdlDocument::parse_v2(text) {
         Ok(doc) => Some(doc),
         Err(err) => {
-            for d in err.diagnostics {
+            for d in root_causes(err.diagnostics) {
                 let message = d.message.unwrap_or_else(|| "invalid KDL".to_owned());
                 let help = d.help.unwrap_or_else(|| {
                     "KDL v2: strings in quotes, booleans #true/#false, blocks in { }".to_owned()
@@ -50,6 +50,18 @@ fn parse_file(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Opt
             None
         }
     }
+}
+
+/// The kdl parser recovers from an error by reporting every block it can no longer close and
+/// everything after it ("No closing '}'", "Expected end of document"): one bad number became
+/// eight errors. Those follow-on errors are dropped when a real cause is among them.
+fn root_causes(errors: Vec<kdl::KdlDiagnostic>) -> Vec<kdl::KdlDiagnostic> {
+    let follow_on =
+        |d: &kdl::KdlDiagnostic| matches!(d.label.as_deref(), Some("not closed" | "not EOF"));
+    if errors.iter().all(follow_on) {
+        return errors.into_iter().take(1).collect();
+    }
+    errors.into_iter().filter(|d| !follow_on(d)).collect()
 }
 
 /// Longest chain of slashdashes (`/- /- node`) or of type annotations (`(a)(b)1`) accepted
