@@ -375,3 +375,87 @@ fn sweep_dir(dir: &Path) -> io::Result<bool> {
     }
     Ok(removed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::{Current, plan};
+
+    fn file(rel: &str, body: &str) -> String {
+        format!("{}{body}\n", crate::render::header(rel, "s.kdl", "e"))
+    }
+
+    fn snapshot(out: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<_> = walkdir::WalkDir::new(out)
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|e| !e.file_type().is_dir())
+            .map(|e| {
+                let rel = crate::source::relative_name(out, e.path());
+                (rel, fs::read(e.path()).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// A build killed in the middle of its rename phase (some files renamed, the journal
+    /// written, nothing cleaned up) is rolled back to exactly the old tree by `recover`.
+    #[test]
+    fn recover_rolls_back_a_build_killed_while_renaming() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        for rel in ["a/x.yaml", "a/y.yaml", "a/w.yaml"] {
+            fs::create_dir_all(out.join("a")).unwrap();
+            fs::write(out.join(rel), file(rel, "old")).unwrap();
+        }
+        fs::write(out.join("a/notes.txt"), "mine").unwrap();
+        let before = snapshot(out);
+        let tree: Tree = [
+            ("a/w.yaml", "new"),
+            ("a/x.yaml", "new"),
+            ("b/z.yaml", "new"),
+            ("c/v.yaml", "new"),
+        ]
+        .into_iter()
+        .map(|(rel, body)| (rel.to_owned(), file(rel, body)))
+        .collect();
+        let current = Current::read(out).unwrap();
+        let plan = plan(out, &tree, &current).unwrap();
+        assert_eq!(
+            (plan.create.len(), plan.update.len(), plan.remove.len()),
+            (2, 2, 1)
+        );
+        let dirs = create_dirs(out, &plan).unwrap();
+        let (_journal, staged) = prepare(out, &tree, &plan, dirs).unwrap();
+        // Killed after renaming the first two files: no destructor runs.
+        for (i, (target, tmp)) in staged.into_iter().enumerate() {
+            if i < 2 {
+                tmp.persist(&target).unwrap();
+            } else {
+                tmp.keep().unwrap();
+            }
+        }
+        assert!(journal_path(out).exists());
+        assert_ne!(snapshot(out), before);
+        assert!(recover(out).unwrap());
+        assert_eq!(snapshot(out), before, "exactly the old tree, no leftovers");
+        assert!(!out.join("b").exists() && !out.join("c").exists());
+        assert!(!recover(out).unwrap(), "nothing left to roll back");
+    }
+
+    #[test]
+    fn temporary_names_are_recognised_exactly() {
+        assert!(is_temporary_name(".zkc-tmp-AbC123xyz789"));
+        assert!(is_temporary_name(".zkc-old-000000000000"));
+        for name in [
+            ".zkc-tmp-short",
+            ".zkc-tmp-AbC123xyz7890",
+            ".zkc-tmp-AbC123xyz78.",
+            "x.zkc-tmp-AbC123xyz789",
+            ".zkc.lock",
+        ] {
+            assert!(!is_temporary_name(name), "{name}");
+        }
+    }
+}
