@@ -106,7 +106,13 @@ impl Paths {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Compile every environment and write the output tree (only files whose bytes change).
-    Build(Paths),
+    Build {
+        #[command(flatten)]
+        paths: Paths,
+        /// How long to wait for another build of the same output directory to finish.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        lock_wait: u64,
+    },
     /// Compile in memory and compare with the output tree; exit 3 when it is stale.
     Check(Paths),
     /// Show, as a unified diff, what `build` would change.
@@ -225,7 +231,9 @@ impl Ui {
 fn run(cli: &Cli) -> u8 {
     let ui = Ui::new(cli);
     match &cli.command {
-        Command::Build(paths) => build(&ui, paths),
+        Command::Build { paths, lock_wait } => {
+            build(&ui, paths, std::time::Duration::from_secs(*lock_wait))
+        }
         Command::Check(paths) => check(&ui, paths),
         Command::Diff(paths) => diff(&ui, paths),
         Command::Explain { target, specs } => explain(&ui, target, specs),
@@ -287,8 +295,19 @@ fn planned(ui: &Ui, paths: &Paths) -> Result<(Compilation, Current, PathBuf, Pla
     }
 }
 
-fn build(ui: &Ui, paths: &Paths) -> u8 {
+fn build(ui: &Ui, paths: &Paths, lock_wait: std::time::Duration) -> u8 {
     let started = Instant::now();
+    // Held from reading `out/` to the last rename, so two builds cannot mix; dropped (and the
+    // lock file removed) on every return.
+    let _lock = match output::Lock::acquire(&paths.out(), lock_wait) {
+        Ok(lock) => lock,
+        Err(e) => return fail(e),
+    };
+    match output::recover(&paths.out()) {
+        Ok(true) => ui.info("zkc: rolled back an interrupted build"),
+        Ok(false) => {}
+        Err(e) => return fail(e),
+    }
     let (compilation, _, out, plan) = match planned(ui, paths) {
         Ok(p) => p,
         Err(code) => return code,
@@ -297,6 +316,12 @@ fn build(ui: &Ui, paths: &Paths) -> u8 {
     let writing = Instant::now();
     if let Err(e) = output::apply(&out, tree, &plan) {
         return fail(e);
+    }
+    for rel in &plan.legacy {
+        ui.info(&format!(
+            "zkc: note: left {}: it has an older zkc's header and is no longer produced; delete it if it is not a copy",
+            out.join(rel).display()
+        ));
     }
     ui.timing("write", writing.elapsed());
     if ui.verbose {
@@ -500,10 +525,11 @@ const STARTER: &[(&str, &str)] = &[
 ];
 
 fn init(ui: &Ui, dir: &Path) -> u8 {
+    // `symlink_metadata`: a dangling link is there too, and is not written through.
     let existing: Vec<PathBuf> = STARTER
         .iter()
         .map(|(rel, _)| dir.join(rel))
-        .filter(|p| p.exists())
+        .filter(|p| p.symlink_metadata().is_ok())
         .collect();
     if !existing.is_empty() {
         for p in &existing {
@@ -513,11 +539,12 @@ fn init(ui: &Ui, dir: &Path) -> u8 {
         return EXIT_USAGE_OR_IO;
     }
     for (rel, text) in STARTER {
-        let path = dir.join(rel);
-        let written = std::fs::create_dir_all(path.parent().expect("a file in a directory"))
-            .and_then(|()| std::fs::write(&path, text));
+        let rel = Path::new(rel);
+        let sub = rel.parent().expect("a file in a directory");
+        let written = crate::write::create_dirs(dir, sub)
+            .and_then(|()| crate::write::create_new(&dir.join(rel), text.as_bytes()));
         if let Err(e) = written {
-            return fail(format!("{}: {e}", path.display()));
+            return fail(e);
         }
     }
     ui.info(&format!(
@@ -573,8 +600,8 @@ fn fmt(ui: &Ui, paths: &[PathBuf], check: bool) -> u8 {
     for (name, formatted) in &changed {
         if check {
             outln!("would reformat: {name}");
-        } else if let Err(e) = std::fs::write(name, formatted) {
-            return fail(format!("{name}: {e}"));
+        } else if let Err(e) = crate::write::replace(Path::new(name), formatted.as_bytes()) {
+            return fail(e);
         } else if ui.verbose {
             eprintln!("zkc: formatted {name}");
         }

@@ -23,3 +23,4 @@ pub mod schema;
 pub mod source;
 pub mod summary;
 pub mod syntax;
+mod write;
