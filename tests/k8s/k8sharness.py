@@ -67,6 +67,8 @@ def wait_until(pred, timeout: float, interval: float = 0.25, what: str = "condit
             v = pred()
             if v:
                 return v
+        except ComponentDied:
+            raise
         except Exception as e:  # noqa: BLE001 - transient API errors while polling
             last_exc = e
         time.sleep(interval)
@@ -75,6 +77,10 @@ def wait_until(pred, timeout: float, interval: float = 0.25, what: str = "condit
 
 # --------------------------------------------------------------------------------------------
 # REST client
+
+
+class ComponentDied(RuntimeError):
+    """A control-plane process exited; never retried by wait_until."""
 
 
 class ApiError(Exception):
@@ -266,9 +272,9 @@ current-context: zkc-ci
         for name, p in self.procs:
             if p.poll() is not None:
                 tail = open(os.path.join(self.dir, f"{name}.log")).read()[-3000:]
-                raise RuntimeError(f"{name} exited with {p.returncode}:\n{tail}")
+                raise ComponentDied(f"{name} exited with {p.returncode}:\n{tail}")
 
-    def start(self, timeout: float = 120.0) -> "ControlPlane":
+    def start(self, timeout: float = 180.0) -> "ControlPlane":
         t0 = time.monotonic()
         for port in (ETCD_CLIENT_PORT, ETCD_PEER_PORT, APISERVER_PORT, CM_PORT, SCHED_PORT):
             if not _free(port):
@@ -295,6 +301,9 @@ current-context: zkc-ci
             f"--service-account-key-file={d}/sa.pub", f"--service-account-signing-key-file={d}/sa.key",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-cluster-ip-range={SERVICE_CIDR}", "--profiling=false", "--v=1",
+            # The endpoint reconciler refuses a loopback advertise address ("may not be in the
+            # loopback range"); nothing in this cluster talks to the in-cluster `kubernetes` Service.
+            "--endpoint-reconciler-type=none",
             f"--cert-dir={d}/apiserver-certs"])
         self.api = Api(f"https://127.0.0.1:{APISERVER_PORT}", f"{d}/ca.crt", f"{d}/admin.crt", f"{d}/admin.key")
 
@@ -787,3 +796,28 @@ def ensure_namespace(api: Api, ns: str, labels: dict | None = None):
     api.create_or_get("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
     if labels:
         api.merge_patch(f"/api/v1/namespaces/{ns}", {"metadata": {"labels": labels}})
+
+
+def scale_statefulset(api: Api, ns: str, name: str, replicas: int):
+    """Sets replicas through the scale subresource (as `kubectl scale` does)."""
+    return api.merge_patch(f"/apis/apps/v1/namespaces/{ns}/statefulsets/{name}/scale", {"spec": {"replicas": replicas}})
+
+
+if __name__ == "__main__":
+    # Interactive use: python3 tests/k8s/k8sharness.py BIN_DIR  -> a running cluster until Ctrl-C.
+    import sys
+    plane = ControlPlane(sys.argv[1], keep=True).start()
+    nodes = FakeNodes(plane.api).start()
+    ensure_storage_class(plane.api, nodes, "zkc-ci-local", default=True)
+    kubelet = FakeKubelet(plane.api, nodes.names).start()
+    print(f"export KUBECONFIG={plane.kubeconfig}   # Ctrl-C stops the plane", flush=True)
+    try:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        while True:
+            time.sleep(3600)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        kubelet.stop()
+        nodes.stop()
+        plane.stop()

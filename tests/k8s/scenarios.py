@@ -206,8 +206,11 @@ class Suite:
             pods = wait_for_pods(api, ns, sel, len(ords), ready=True, timeout=120)
         except TimeoutError as e:
             pods = list_pods(api, ns, sel)
+            evs = [f"{x.get('reason')}: {x.get('message')}" for x in api.get(f"/api/v1/namespaces/{ns}/events")["items"]
+                   if x.get("type") == "Warning"]
             R.check(False, f"S2 {label}/{name}: {len(ords)} pods Running and Ready", f"{e}; pods: " +
-                    ", ".join(f"{p['metadata']['name']}={p['status'].get('phase')}" for p in pods))
+                    ", ".join(f"{p['metadata']['name']}={p['status'].get('phase')}" for p in pods) +
+                    "; warnings: " + " | ".join(sorted(set(evs)))[:800])
             return None
         got = {p["metadata"]["name"]: p for p in pods}
         R.check(set(got) == set(want), f"S2 {label}/{name}: the controller created {sorted(want, key=want.get)}",
@@ -574,7 +577,9 @@ class Suite:
                 p["periodSecond"] = p.pop("periodSeconds")
         d = self.tampered_copy(src, "neg-typo", typo)
         rc, out, err = apply_dir(self.plane, d, dry_run=True)
-        R.check(rc != 0 and 'unknown field "spec.template.spec.containers[0].readinessProbe.periodSecond"' in err,
+        # Server-side apply rejects it while building the typed patch ("field not declared in schema");
+        # a plain create/update with fieldValidation=Strict says 'unknown field "..."'.
+        R.check(rc != 0 and "readinessProbe.periodSecond" in err and ("field not declared in schema" in err or "unknown field" in err),
                 f"NEG {rel} readinessProbe.periodSecond (typo): strict server-side validation rejects it", err.strip()[:300])
         api.delete("/api/v1/namespaces/neg-typo")
 
@@ -618,7 +623,7 @@ class Suite:
             f = os.path.join(self.work, "neg-app.yaml")
             yaml.safe_dump(o, open(f, "w"))
             r = self.plane.kubectl("apply", "--server-side", "--dry-run=server", "--validate=strict", "-f", f)
-            R.check(r.returncode != 0 and 'unknown field "spec.sourc"' in r.stderr,
+            R.check(r.returncode != 0 and "sourc" in r.stderr and ("field not declared in schema" in r.stderr or "unknown field" in r.stderr),
                     f"NEG {os.path.relpath(trees[0], REPO)} with spec.sourc (typo): rejected by the CRD's schema", r.stderr.strip()[:300])
 
 
@@ -641,16 +646,33 @@ def main():
         ensure_storage_class(api, nodes, DEFAULT_SC, default=True)
         kubelet = FakeKubelet(api, nodes.names).start()
         suite = Suite(plane, nodes, kubelet, work)
-        # Every storageClassName the trees ask for gets the same kind of local PVs.
-        classes = set()
+        # Cluster-scoped prerequisites a tree names but does not (and cannot) emit: storage classes,
+        # priority classes, node labels of a nodeSelector. A real cluster must provide them; without
+        # them the pods are forbidden ("no PriorityClass with name ... was found") or stay Pending.
+        # The suite provides them and says so.
+        classes, prios, node_labels = set(), set(), {}
         for tree in trees:
             for f in glob.glob(os.path.join(tree, "*", "statefulset-*.yaml")):
-                for t in yaml.safe_load(open(f))["spec"].get("volumeClaimTemplates", []):
+                o = yaml.safe_load(open(f))
+                for t in o["spec"].get("volumeClaimTemplates", []):
                     if t["spec"].get("storageClassName"):
                         classes.add(t["spec"]["storageClassName"])
+                ps = o["spec"]["template"]["spec"]
+                if ps.get("priorityClassName"):
+                    prios.add(ps["priorityClassName"])
+                node_labels.update(ps.get("nodeSelector") or {})
         for c in sorted(classes):
             ensure_storage_class(api, nodes, c)
+        for pc in sorted(prios):
+            api.create_or_get("/apis/scheduling.k8s.io/v1/priorityclasses", {
+                "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": pc},
+                "value": 1000000, "description": "created by zkc's k8s suite: named by a tree"})
+        if node_labels:
+            for n in nodes.names:
+                api.merge_patch(f"/api/v1/nodes/{n}", {"metadata": {"labels": node_labels}})
         log(f"nodes {nodes.names}, storage classes {[DEFAULT_SC] + sorted(classes)}")
+        R.info(f"cluster prerequisites the trees name and the suite provides: StorageClass {sorted(classes)}, "
+               f"PriorityClass {sorted(prios)}, node labels {node_labels} (on every node)")
         suite.install_crds()
         for tree in trees:
             tl = os.path.relpath(tree, REPO)
