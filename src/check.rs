@@ -482,6 +482,15 @@ fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
     }
 
     check_heap(e, diags);
+    if !e.metrics.value && matches!(e.ports.metrics.origin, Origin::Spec { .. }) {
+        diags.push(at(
+            e.ports.metrics.loc_or(e.loc),
+            Code::IgnoredSetting,
+            "`ports metrics=` has no effect while `metrics` is off".into(),
+            "no effect",
+            "turn `metrics #true` on, or remove the port".into(),
+        ));
+    }
     for (what, request, limit) in [
         ("cpu", &e.cpu, &e.cpu_limit),
         ("memory", &e.memory, &e.memory_limit),
@@ -634,7 +643,30 @@ fn check_heap(e: &Ensemble, diags: &mut Diagnostics) {
 }
 
 fn check_resize(env: &Environment, e: &Ensemble, deployed: &dyn Deployed, diags: &mut Diagnostics) {
-    let Some(current) = deployed.servers(&env.namespace.value, &e.name) else {
+    let current = deployed.servers(&env.namespace.value, &e.name);
+    let ack = &e.acknowledge_resize;
+    if ack.value && current.is_none_or(|n| n == e.servers.value) {
+        // An acknowledgement left in the spec would let a later edit resize without one.
+        let (code, why) = match current {
+            Some(n) => (
+                Code::StaleAcknowledgement,
+                format!("out/ already has {n} servers"),
+            ),
+            None => (
+                Code::NothingToAcknowledge,
+                "the ensemble is not in out/ yet".to_owned(),
+            ),
+        };
+        diags.push(
+            Diagnostic::new(
+                code,
+                format!("acknowledge-resize has nothing to acknowledge: {why}"),
+            )
+            .at_loc(ack.loc_or(e.loc), "stale acknowledgement")
+            .help("remove `acknowledge-resize=#true`; write it again only for the next resize"),
+        );
+    }
+    let Some(current) = current else {
         return;
     };
     if current != e.servers.value && !e.acknowledge_resize.value {

@@ -300,6 +300,37 @@ Example:
 Fix: add `namespace-object #true`, so out/<namespace>/ carries the Namespace (labelled for Pod
 Security \"restricted\" and protected from pruning), or create the namespace another way.";
 
+    IgnoredSetting = "ZK0057", Warning, "a setting without effect",
+"The setting is valid, but another setting turns off what it configures, so it changes nothing
+in the output. It is a warning rather than an error because a shared library may set it for
+ensembles that turn the feature on.
+
+Example:
+    ports metrics=7001
+    // metrics is off by default
+
+Fix: turn the feature on (`metrics #true`) or remove the setting.";
+
+    NothingToAcknowledge = "ZK0058", Warning, "acknowledge-resize with nothing to resize",
+"`acknowledge-resize=#true` acknowledges a change of the server count against `out/`, but the
+ensemble is not in `out/` yet: there is nothing to acknowledge. Left in the spec, it would let
+a later edit resize the ensemble without a second thought.
+
+Example:
+    servers 3 acknowledge-resize=#true
+
+Fix: remove `acknowledge-resize=#true`.";
+
+    StaleAcknowledgement = "ZK0059", Error, "acknowledge-resize after the resize",
+"`out/` already has the server count the spec asks for, so the resize it acknowledged has been
+built. An acknowledgement left in the spec would let the next edit (5 → 7, 7 → 1) pass with no
+diagnostic at all.
+
+Example:
+    servers 5 acknowledge-resize=#true   // out/ already has 5
+
+Fix: remove `acknowledge-resize=#true`; write it again for the next resize.";
+
     BadImage = "ZK0037", Error, "invalid image reference",
 "The image reference cannot be pulled as written.
 

@@ -1,0 +1,186 @@
+//! Issue #12, item 4: a setting that is accepted must take effect or be reported. This walks the
+//! schema table — every setting, every argument and every property, at the ensemble, `zoo-cfg`,
+//! `network-policy` and environment levels — writes each with a value other than its default,
+//! and requires the compiled output to differ from the baseline, or a diagnostic to say why it
+//! cannot. A new setting that is parsed, defaulted and documented but never emitted fails here.
+
+use zkc::compile::{NothingDeployed, compile};
+use zkc::render::Tree;
+use zkc::schema::{
+    Default, ENSEMBLE_SETTINGS, ENVIRONMENT_SETTINGS, Kind, NETWORK_POLICY_SETTINGS, Setting,
+    Shape, ZOO_CFG_SETTINGS,
+};
+use zkc::source::SourceMap;
+
+/// Where a setting is written.
+#[derive(Clone, Copy)]
+enum Level {
+    Ensemble,
+    ZooCfg,
+    NetworkPolicy,
+    Environment,
+}
+
+fn spec(level: Level, line: &str) -> String {
+    let (env_line, ensemble_line) = match level {
+        Level::Environment => (line.to_owned(), String::new()),
+        Level::Ensemble => (String::new(), line.to_owned()),
+        Level::ZooCfg => (String::new(), format!("zoo-cfg {{ {line} }}")),
+        Level::NetworkPolicy => (String::new(), format!("network-policy {{ {line} }}")),
+    };
+    // argocd and flux are present so their properties have something to change.
+    format!(
+        "environment \"walk\" {{\n    argocd repo=\"https://git.example.com/zk.git\"\n    flux source=\"platform\"\n    {env_line}\n    ensemble \"zk\" {{\n        {ensemble_line}\n    }}\n}}\n"
+    )
+}
+
+fn compiled(text: &str) -> (Option<Tree>, usize) {
+    let mut sources = SourceMap::default();
+    sources.add("walk.kdl".into(), "specs/walk.kdl".into(), text.into());
+    let c = compile(sources, &NothingDeployed);
+    (c.tree, c.diagnostics.len())
+}
+
+fn kdl_string(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// A value of `kind` other than `default`, valid where one is needed.
+fn other_value(name: &str, kind: Kind, default: Default) -> String {
+    match kind {
+        Kind::Int { min, max } => match default {
+            Default::Int(d) if d < max => (d + 1).to_string(),
+            Default::Int(d) => (d - 1).to_string(),
+            _ => min.to_string(),
+        },
+        Kind::Bool => match default {
+            Default::Bool(b) => format!("#{}", !b),
+            _ => "#true".into(),
+        },
+        Kind::Choice(choices) => {
+            let current = match default {
+                Default::Str(s) => s,
+                _ => "",
+            };
+            kdl_string(choices.iter().find(|c| **c != current).unwrap())
+        }
+        Kind::Cpu => kdl_string("750m"),
+        Kind::Bytes { .. } => kdl_string(match name {
+            "heap" => "512Mi",
+            "memory" | "memory-limit" => "2Gi",
+            _ => "20Gi",
+        }),
+        Kind::Str => kdl_string(match name {
+            "image" => "docker.io/library/zookeeper:3.8.4",
+            "topology-key" => "example.com/rack",
+            "repo" => "https://git.example.com/other.git",
+            "server" => "https://k8s.example.com",
+            "path-prefix" => "deploy/out",
+            "interval" => "15m",
+            _ => "walk-other",
+        }),
+    }
+}
+
+/// Every variant line of one setting: its value, then each property.
+fn variants(s: &Setting) -> Vec<String> {
+    match s.shape {
+        Shape::Value(kind) => vec![format!(
+            "{} {}",
+            s.name,
+            other_value(s.name, kind, s.default)
+        )],
+        Shape::Props { arg, props } => {
+            let mut lines = Vec::new();
+            // Properties are written with the argument where the argument has no default.
+            let needed_arg = match (arg, s.default) {
+                (Some((arg, kind)), Default::Unset) => {
+                    format!(" {}", other_value(arg, kind, s.default))
+                }
+                _ => String::new(),
+            };
+            if let Some((arg, kind)) = arg {
+                lines.push(format!("{} {}", s.name, other_value(arg, kind, s.default)));
+            }
+            for p in props {
+                lines.push(format!(
+                    "{}{needed_arg} {}={}",
+                    s.name,
+                    p.name,
+                    other_value(p.name, p.kind, p.default)
+                ));
+            }
+            lines
+        }
+        Shape::List(_) => vec![format!(
+            "{} {}",
+            s.name,
+            match s.name {
+                "four-letter-words" => "\"ruok\" \"srvr\" \"stat\"",
+                "jvm-flags" => "\"-XX:+UseG1GC\"",
+                _ => "\"walk-other\"",
+            }
+        )],
+        Shape::Map => vec![match s.name {
+            "set" => "set \"snapCount\" \"50000\"".to_owned(),
+            "env" => "env TZ=\"UTC\"".to_owned(),
+            "annotations" | "pod-annotations" => format!("{} \"example.com/a\"=\"b\"", s.name),
+            _ => format!("{} team=\"a\"", s.name),
+        }],
+        Shape::Records { item, props } => {
+            let fields: Vec<String> = props
+                .iter()
+                .map(|p| format!("{}={}", p.name, other_value(p.name, p.kind, p.default)))
+                .collect();
+            vec![format!("{} {{ {item} {} }}", s.name, fields.join(" "))]
+        }
+        Shape::Block(_) => Vec::new(),
+    }
+}
+
+#[test]
+fn every_setting_changes_the_output_or_is_reported() {
+    // The baseline has one warning (ZK0056: Flux without the Namespace); a variant is reported
+    // when its diagnostics differ from that.
+    let (baseline, baseline_diagnostics) = compiled(&spec(Level::Ensemble, ""));
+    let baseline = baseline.expect("the baseline compiles");
+    assert_eq!(
+        baseline_diagnostics, 1,
+        "the baseline has only its known warning"
+    );
+    let levels = [
+        (Level::Ensemble, ENSEMBLE_SETTINGS),
+        (Level::ZooCfg, ZOO_CFG_SETTINGS),
+        (Level::NetworkPolicy, NETWORK_POLICY_SETTINGS),
+        (Level::Environment, ENVIRONMENT_SETTINGS),
+    ];
+    let mut silent = Vec::new();
+    let mut walked = 0;
+    for (level, settings) in levels {
+        for setting in settings {
+            for line in variants(setting) {
+                walked += 1;
+                let (tree, diagnostics) = compiled(&spec(level, &line));
+                if diagnostics == baseline_diagnostics && tree.as_ref() == Some(&baseline) {
+                    silent.push(line);
+                }
+            }
+        }
+    }
+    assert!(walked > 60, "the walk covered only {walked} variants");
+    assert!(
+        silent.is_empty(),
+        "accepted without effect or diagnostic:\n{}",
+        silent.join("\n")
+    );
+}
+
+/// The negative control: the walk's comparison sees a setting that is accepted and ignored.
+/// Writing a setting's default value changes nothing and reports nothing, and is caught.
+#[test]
+fn the_walk_catches_a_setting_without_effect() {
+    let (baseline, baseline_diagnostics) = compiled(&spec(Level::Ensemble, ""));
+    let (same, diagnostics) = compiled(&spec(Level::Ensemble, "servers 3"));
+    assert_eq!(diagnostics, baseline_diagnostics);
+    assert_eq!(same, baseline);
+}
