@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::emit::names;
 use crate::model::{Ensemble, Environment, Sp};
-use crate::resolve::{LeafKey, Origin};
+use crate::resolve::{LeafKey, Origin, Value};
 use crate::source::Loc;
 
 /// What is deployed today, as recorded in the current `out/` tree.
@@ -482,6 +482,19 @@ fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
     }
 
     check_heap(e, diags);
+    // The API server: "effect must be 'NoExecute' when `tolerationSeconds` is set".
+    for t in &e.tolerations.value {
+        let no_execute = matches!(t.get("effect"), Some(Value::Str(s)) if s == "NoExecute");
+        if t.contains_key("toleration-seconds") && !no_execute {
+            diags.push(at(
+                e.tolerations.loc_or(e.loc),
+                Code::Conflict,
+                "toleration-seconds= applies only to effect=\"NoExecute\"".into(),
+                "toleration-seconds without NoExecute",
+                "add effect=\"NoExecute\", or remove toleration-seconds=".into(),
+            ));
+        }
+    }
     if !e.metrics.value && matches!(e.ports.metrics.origin, Origin::Spec { .. }) {
         diags.push(at(
             e.ports.metrics.loc_or(e.loc),

@@ -148,7 +148,7 @@ pub struct Ensemble {
     pub uid: Sp<i64>,
     pub gid: Sp<i64>,
     pub node_selector: Map,
-    pub tolerations: Sp<Vec<BTreeMap<String, String>>>,
+    pub tolerations: Sp<Vec<BTreeMap<String, Value>>>,
     pub priority_class: Option<Sp<String>>,
     pub labels: Map,
     pub annotations: Map,

@@ -387,6 +387,12 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
                     Default::Unset,
                     "taint effect",
                 ),
+                prop(
+                    "toleration-seconds",
+                    int(0, 31_536_000),
+                    Default::Unset,
+                    "with effect NoExecute: how long the server stays on a tainted node (tolerationSeconds)",
+                ),
             ],
         },
         default: Default::Unset,

@@ -169,3 +169,14 @@ fn the_clash_check_knows_every_emitted_object() {
         assert_eq!(emitted, listed);
     }
 }
+
+/// Record properties keep their types (issue #12, item 11): `toleration-seconds` reaches the
+/// toleration as an integer, not as the text of one.
+#[test]
+fn record_properties_keep_their_types() {
+    let t = tree(
+        r#"environment "a" { ensemble "zk" { tolerations { toleration key="node.kubernetes.io/unreachable" operator="Exists" effect="NoExecute" toleration-seconds=30 } } }"#,
+    );
+    let sts = &t["a/statefulset-zk.yaml"];
+    assert!(sts.contains("tolerationSeconds: 30\n"), "{sts}");
+}

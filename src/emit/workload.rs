@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use super::zoo_cfg::{DATA_DIR, DATALOG_DIR};
 use super::{meta, names};
 use crate::model::{self, Ensemble, Environment};
+use crate::resolve::Value;
 
 /// The pod label the StatefulSet controller sets to the pod's ordinal (Kubernetes 1.28+,
 /// PodIndexLabel; GA in 1.32). With `ordinals.start: 1` it is the ZooKeeper server id.
@@ -239,13 +240,20 @@ fn empty_dir(name: &str) -> Volume {
     }
 }
 
-fn toleration(t: &BTreeMap<String, String>) -> Toleration {
+fn toleration(t: &BTreeMap<String, Value>) -> Toleration {
+    let text = |name: &str| match t.get(name) {
+        Some(Value::Str(s)) => Some(s.clone()),
+        _ => None,
+    };
     Toleration {
-        key: t.get("key").cloned(),
-        operator: t.get("operator").cloned(),
-        value: t.get("value").cloned(),
-        effect: t.get("effect").cloned(),
-        ..Toleration::default()
+        key: text("key"),
+        operator: text("operator"),
+        value: text("value"),
+        effect: text("effect"),
+        toleration_seconds: match t.get("toleration-seconds") {
+            Some(Value::Int(seconds)) => Some(*seconds),
+            _ => None,
+        },
     }
 }
 

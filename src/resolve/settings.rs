@@ -19,7 +19,8 @@ pub enum Value {
     Bool(bool),
     Quantity(Quantity),
     List(Vec<String>),
-    Records(Vec<BTreeMap<String, String>>),
+    /// A list of records, each property with its own typed value.
+    Records(Vec<BTreeMap<String, Value>>),
 }
 
 impl std::fmt::Display for Value {
@@ -42,7 +43,7 @@ impl std::fmt::Display for Value {
                     .iter()
                     .map(|rec| {
                         rec.iter()
-                            .map(|(k, v)| format!("{k}={v:?}"))
+                            .map(|(k, v)| format!("{k}={v}"))
                             .collect::<Vec<_>>()
                             .join(" ")
                     })
@@ -281,11 +282,8 @@ impl Reader<'_> {
                         let pname = entry.name().map(|n| n.value()).unwrap_or_default();
                         match allowed.iter().find(|p| p.name == pname) {
                             Some(p) => match self.value(entry, p.kind) {
-                                Some(Value::Str(s)) => {
-                                    record.insert(pname.to_owned(), s);
-                                }
-                                Some(other) => {
-                                    record.insert(pname.to_owned(), other.to_string());
+                                Some(value) => {
+                                    record.insert(pname.to_owned(), value);
                                 }
                                 None => ok = false,
                             },
