@@ -85,7 +85,7 @@ def _jars(version, source, dest):
     os.makedirs(dest)
     if source == "maven":
         # copy-dependencies reads ~/.m2 (warm) or Maven Central (cold)
-        subprocess.run(["mvn", "-q", "-B", "-f", os.path.join(HERE, "pom.xml"), f"-Dzk.version={version}",
+        subprocess.run(["mvn", "-q", "-B", "-Dstyle.color=never", "-f", os.path.join(HERE, "pom.xml"), f"-Dzk.version={version}",
                         "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={dest}"],
                        check=True, timeout=900, stdout=subprocess.DEVNULL)
     else:
