@@ -263,9 +263,14 @@ current-context: zkc-ci
 
     def _spawn(self, name: str, args: list[str]):
         logf = open(os.path.join(self.dir, f"{name}.log"), "w")
-        # Own process group so stop() can signal exactly what we started.
-        p = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT, cwd=self.dir, start_new_session=True)
+        # Same process group as the caller (Ctrl-C reaches them too); stop() signals exactly these
+        # pids. $ZKC_K8S_PIDFILE (set by .ci/k8s/run-suite) lists them for its EXIT trap, in case
+        # this Python process is killed before stop() runs.
+        p = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT, cwd=self.dir)
         self.procs.append((name, p))
+        if os.environ.get("ZKC_K8S_PIDFILE"):
+            with open(os.environ["ZKC_K8S_PIDFILE"], "a") as f:
+                f.write(f"{p.pid}\n")
         return p
 
     def _check_alive(self):
@@ -352,17 +357,16 @@ current-context: zkc-ci
     def stop(self):
         for name, p in reversed(self.procs):
             if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
+                p.terminate()
         for name, p in reversed(self.procs):
             try:
                 p.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+                p.kill()
                 p.wait(timeout=5)
         self.procs.clear()
+        if os.environ.get("ZKC_K8S_PIDFILE"):
+            open(os.environ["ZKC_K8S_PIDFILE"], "w").close()
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
 

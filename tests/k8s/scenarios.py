@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -28,7 +29,7 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from k8sharness import (ApiError, ControlPlane, FakeKubelet, FakeNodes, PodRecorder, apply_dir,  # noqa: E402
-                        ensure_namespace, ensure_storage_class, events_for, list_pods, log, pod_ready,
+                        ensure_namespace, ensure_storage_class, events_for, list_pods, log, pod_ready, scale_statefulset,
                         wait_for_pods, wait_until)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -382,23 +383,43 @@ class Suite:
                 return
             pdb = pdbs[0]["metadata"]["name"]
             pdb_path = f"/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets/{pdb}"
-            healthy = f"{name}-{ords[0]}"
+            mu = pdbs[0]["spec"].get("maxUnavailable")
+            if not isinstance(mu, int):
+                R.check(False, f"S4 {label}/{name}: PDB {pdb} has an integer maxUnavailable", f"spec {pdbs[0]['spec']}")
+                return
             wait_until(lambda: api.get(pdb_path)["status"].get("currentHealthy") == len(ords) - 1, 20, what="PDB sees the unready pod")
-            code, msg = self.evict(ns, healthy)
-            R.check(code == 429, f"S4 {label}/{name}: while {held} is not ready, evicting healthy {healthy} is refused (429)",
-                    f"HTTP {code}: {msg}")
+            healthy = [f"{name}-{i}" for i in reversed(ords) if f"{name}-{i}" != held]
+            ok, refused = self.evict_until_refused(ns, healthy)
+            R.check(len(ok) == mu - 1 and refused and refused[1] == 429,
+                    f"S4 {label}/{name}: while {held} is not ready, PDB maxUnavailable {mu} allows {mu - 1} eviction(s) of healthy servers, "
+                    f"then refuses (429)", f"evicted {ok}; then {refused}")
         finally:
             self.kubelet.hold_not_ready(ns, held, False)
-        wait_for_pods(api, ns, selector_string(sel), len(ords), ready=True, timeout=30)
-        wait_until(lambda: api.get(pdb_path)["status"].get("disruptionsAllowed") == 1, 30, what="PDB disruptionsAllowed 1")
-        first, second = f"{name}-{ords[-1]}", f"{name}-{ords[0]}"
-        c1, m1 = self.evict(ns, first)
-        c2, m2 = self.evict(ns, second)
-        R.check(c1 == 201, f"S4 {label}/{name}: PDB (maxUnavailable 1) allows the first eviction ({first})", f"HTTP {c1}: {m1}")
-        R.check(c2 == 429, f"S4 {label}/{name}: and refuses the second ({second}) through the Eviction API", f"HTTP {c2}: {m2}")
-        wait_until(lambda: (lambda p: p and p["metadata"].get("uid") != pods[first]["metadata"]["uid"])(
-            api.get_or_none(f"/api/v1/namespaces/{ns}/pods/{first}")), 60, what=f"{first} recreated")
+        self.wait_recreated(ns, sel, ords, pods, ok)
+        wait_until(lambda: api.get(pdb_path)["status"].get("disruptionsAllowed") == mu, 30, what=f"PDB disruptionsAllowed {mu}")
+        pods = {p["metadata"]["name"]: p for p in list_pods(api, ns, selector_string(sel))}
+        ok, refused = self.evict_until_refused(ns, [f"{name}-{i}" for i in reversed(ords)])
+        R.check(len(ok) == mu, f"S4 {label}/{name}: all Ready: PDB (maxUnavailable {mu}) allows {mu} eviction(s) through the Eviction API",
+                f"evicted {ok}")
+        R.check(bool(refused) and refused[1] == 429, f"S4 {label}/{name}: and refuses the next one", f"{refused}")
+        self.wait_recreated(ns, sel, ords, pods, ok)
+
+    def wait_recreated(self, ns, sel, ords, old_pods, names):
+        api = self.api
+        for n in names:
+            wait_until(lambda: (lambda p: p and p["metadata"].get("uid") != old_pods[n]["metadata"]["uid"])(
+                api.get_or_none(f"/api/v1/namespaces/{ns}/pods/{n}")), 60, what=f"{n} recreated")
         wait_for_pods(api, ns, selector_string(sel), len(ords), ready=True, timeout=60)
+
+    def evict_until_refused(self, ns, names):
+        """Evicts the pods in turn until one is refused: (evicted names, (refused pod, HTTP code, message) or None)."""
+        ok = []
+        for n in names:
+            code, msg = self.evict(ns, n)
+            if code != 201:
+                return ok, (n, code, msg)
+            ok.append(n)
+        return ok, None
 
     def evict(self, ns, pod):
         try:
@@ -491,6 +512,33 @@ class Suite:
                 f"S5 {label}/{name}: each pod deleted only after the previous one is Ready; rollout took {total:.1f}s",
                 "; ".join(viol))
         R.info("timeline (seconds after the apply; fake kubelet: Running 0.5s after binding, Ready 2s later):\n" + "\n".join(lines))
+
+    # ---------------------------------------------------------------- scenario 7 (harness use for resizing)
+    def s7_scale(self, label, ns, sts, up_to: int):
+        """Scales N -> up_to -> N through the scale subresource, recording the pods' order; checks which
+        pods come and go (the ordinals above N) and prints the timeline. zkc's servers are Parallel, so
+        the controller creates/deletes them without waiting for each other."""
+        api = self.api
+        name = sts["metadata"]["name"]
+        ords = ordinals(sts)
+        n = len(ords)
+        sel = selector_string(sts["spec"]["selector"]["matchLabels"])
+        extra = [f"{name}-{i}" for i in range(ords[-1] + 1, ords[0] + up_to)]
+        rec = PodRecorder(api, ns, sel).start()
+        t0 = time.monotonic() - rec.t0
+        scale_statefulset(api, ns, name, up_to)
+        pods = wait_for_pods(api, ns, sel, up_to, ready=True, timeout=90)
+        t1 = time.monotonic() - rec.t0
+        created = [e.name for e in rec.events if e.kind == "created"]
+        R.check(sorted(created) == sorted(extra), f"S7 {label}/{name}: scale {n}->{up_to} creates {extra}", f"created {created}")
+        scale_statefulset(api, ns, name, n)
+        wait_for_pods(api, ns, sel, n, ready=True, timeout=90)
+        wait_until(lambda: len([e for e in rec.events if e.kind == "deleted"]) >= len(extra), 30, what="deletions observed")
+        rec.stop()
+        deleted = [e.name for e in rec.events if e.kind == "deleting"]
+        R.check(sorted(deleted) == sorted(extra), f"S7 {label}/{name}: scale {up_to}->{n} deletes {list(reversed(extra))}", f"deleted {deleted}")
+        R.info(f"scale timeline (s; up at {t0:.3f}, {up_to} Ready at {t1:.3f}, then down):\n" +
+               "\n".join(f"{e.t:8.3f} {e.kind:10} {e.name} {e.node}" for e in rec.events if e.kind in ("created", "scheduled", "ready", "deleting", "deleted")))
 
     # ---------------------------------------------------------------- scenario 6
     def install_crds(self):
@@ -636,6 +684,8 @@ def main():
     trees = a.trees or ["out"] + sorted(glob.glob("tests/golden/*/out"))
     trees = [os.path.join(REPO, t) if not os.path.isabs(t) else t for t in trees]
     t_start = time.monotonic()
+    # SIGTERM (e.g. from `timeout`) becomes SystemExit, so the finally below tears the plane down.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     plane = ControlPlane(a.bin_dir, keep=a.keep)
     work = tempfile.mkdtemp(prefix="zkc-k8s-work-")
     nodes = kubelet = None
@@ -693,6 +743,8 @@ def main():
                         pods = {p["metadata"]["name"]: p for p in list_pods(api, ns, selector_string(sts["spec"]["selector"]["matchLabels"]))}
                         suite.s4_not_ready_and_pdb(label, ns, sts, pods)
                         suite.s5_rollout(label, d, ns, sts)
+                        if label == "out/staging":
+                            suite.s7_scale(label, ns, sts, 5)
                 except Exception as e:  # noqa: BLE001 - reported as a failure, the suite goes on
                     R.check(False, f"{label}: scenario aborted", f"{type(e).__name__}: {e}")
                     traceback.print_exc()
