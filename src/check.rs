@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::emit::names;
-use crate::model::{Ensemble, Environment, Sp};
+use crate::model::{Ensemble, Environment, PodManagement, Sp, SpreadMode};
 use crate::resolve::{LeafKey, Origin, Value};
 use crate::source::Loc;
 
@@ -589,7 +589,7 @@ fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
 
     for (setting, spread) in [("spread", &e.spread), ("zone-spread", &e.zone_spread)] {
         let key = &spread.topology_key.value;
-        if spread.mode.value == "required"
+        if spread.mode.value == SpreadMode::Required
             && servers > 1
             && let Some(pin) = e.node_selector.get(key)
         {
@@ -604,7 +604,7 @@ fn check_ensemble(e: &Ensemble, diags: &mut Diagnostics) {
             );
         }
     }
-    if e.pod_management.value == "OrderedReady" && servers > 1 {
+    if e.pod_management.value == PodManagement::OrderedReady && servers > 1 {
         diags.push(at(
             e.pod_management.loc_or(e.loc),
             Code::OrderedReadyDeadlock,

@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 use crate::check::JVM_OVERHEAD_MIB;
 use crate::quantity::Quantity;
 use crate::resolve::{self, LeafKey, Leaves, Origin, Resolved, Value};
+pub use crate::schema::{
+    AdminServer, ClientServiceType, PeerDiscovery, PodManagement, PullPolicy, SpreadMode,
+};
 use crate::source::Loc;
 
 /// A value with the place that decided it.
@@ -56,27 +59,9 @@ impl Ports {
     }
 }
 
-/// How the AdminServer is exposed (`admin-server`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AdminServer {
-    /// Bound to 127.0.0.1 in the pod, snapshot and restore off.
-    Local,
-    Disabled,
-}
-
-impl AdminServer {
-    fn parse(text: &str) -> AdminServer {
-        match text {
-            "disabled" => AdminServer::Disabled,
-            "local" => AdminServer::Local,
-            other => unreachable!("the schema admits only its choices, not {other:?}"),
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Spread {
-    pub mode: Sp<String>,
+    pub mode: Sp<SpreadMode>,
     pub topology_key: Sp<String>,
 }
 
@@ -123,7 +108,7 @@ pub struct Ensemble {
     pub servers: Sp<i64>,
     pub acknowledge_resize: Sp<bool>,
     pub image: Sp<String>,
-    pub pull_policy: Sp<String>,
+    pub pull_policy: Sp<PullPolicy>,
     pub pull_secrets: Sp<Vec<String>>,
     pub cpu: Sp<Quantity>,
     pub memory: Sp<Quantity>,
@@ -135,8 +120,8 @@ pub struct Ensemble {
     pub retain_storage: Sp<bool>,
     pub ports: Ports,
     pub admin_server: Sp<AdminServer>,
-    pub per_server_services: Sp<bool>,
-    pub client_service_type: Sp<String>,
+    pub peer_discovery: Sp<PeerDiscovery>,
+    pub client_service_type: Sp<ClientServiceType>,
     pub client_service_name: Sp<String>,
     pub spread: Spread,
     pub zone_spread: Spread,
@@ -156,7 +141,7 @@ pub struct Ensemble {
     pub env: Map,
     pub jvm_flags: Sp<Vec<String>>,
     pub probes: Probes,
-    pub pod_management: Sp<String>,
+    pub pod_management: Sp<PodManagement>,
     /// Every leaf as resolved, for `zkc explain`.
     pub leaves: Leaves,
 }
@@ -303,11 +288,27 @@ impl<'a> Get<'a> {
         })
     }
 
+    /// A choice setting as its enum; the resolver admitted only the schema's words.
+    fn choice<T>(&self, path: &str, from_word: fn(&str) -> Option<T>) -> Sp<T> {
+        let word = self.str(path);
+        Sp {
+            value: from_word(&word.value).unwrap_or_else(|| missing(path)),
+            origin: word.origin,
+        }
+    }
+
     fn spread(&self, path: &str) -> Spread {
         Spread {
-            mode: self.str(path),
+            mode: self.choice(path, SpreadMode::from_word),
             topology_key: self.str(&format!("{path}.topology-key")),
         }
+    }
+}
+
+impl Ensemble {
+    /// One Service per server instead of DNS names under the headless Service.
+    pub fn per_server_services(&self) -> bool {
+        self.peer_discovery.value == PeerDiscovery::PerServerServices
     }
 }
 
@@ -404,7 +405,7 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
         servers: get.int("servers"),
         acknowledge_resize: get.bool("servers.acknowledge-resize"),
         image: get.str("image"),
-        pull_policy: get.str("image.pull-policy"),
+        pull_policy: get.choice("image.pull-policy", PullPolicy::from_word),
         pull_secrets: get.list("image-pull-secrets"),
         cpu,
         memory,
@@ -421,21 +422,9 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
             admin: get.int("ports.admin"),
             metrics: get.int("ports.metrics"),
         },
-        admin_server: {
-            let mode = get.str("admin-server");
-            Sp {
-                value: AdminServer::parse(&mode.value),
-                origin: mode.origin,
-            }
-        },
-        per_server_services: {
-            let mode = get.str("peer-discovery");
-            Sp {
-                value: mode.value == "per-server-services",
-                origin: mode.origin,
-            }
-        },
-        client_service_type: get.str("client-service"),
+        admin_server: get.choice("admin-server", AdminServer::from_word),
+        peer_discovery: get.choice("peer-discovery", PeerDiscovery::from_word),
+        client_service_type: get.choice("client-service", ClientServiceType::from_word),
         client_service_name: get.opt_str("client-service.name").unwrap_or(name_sp),
         spread: get.spread("spread"),
         zone_spread: get.spread("zone-spread"),
@@ -486,7 +475,7 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
             failure_threshold: get.int("probes.failure-threshold"),
             startup_timeout: get.int("probes.startup-timeout"),
         },
-        pod_management: get.str("pod-management"),
+        pod_management: get.choice("pod-management", PodManagement::from_word),
         name: e.name,
         loc: e.loc,
         leaves: e.leaves,

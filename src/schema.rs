@@ -76,6 +76,62 @@ pub struct Setting {
     pub example: &'static str,
 }
 
+/// A setting whose value is one of a fixed set of words: the enum the later stages match on
+/// and the words the spec writes, defined together so a choice cannot be added to the schema
+/// without a variant every `match` must handle.
+macro_rules! choice {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $word:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// The words a spec may write, in the schema's order.
+            pub const WORDS: &'static [&'static str] = &[$($word),+];
+
+            /// The variant for a word the resolver has already checked against [`Self::WORDS`].
+            pub fn from_word(word: &str) -> Option<$name> {
+                match word {
+                    $($word => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+
+            /// The word as written in specs (and, where Kubernetes uses it, in the output).
+            pub fn word(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word,)+
+                }
+            }
+        }
+    };
+}
+
+choice!(
+    /// `spread` and `zone-spread`.
+    SpreadMode { Required = "required", Preferred = "preferred", Off = "none" }
+);
+choice!(
+    /// `image pull-policy=`, the container's imagePullPolicy.
+    PullPolicy { IfNotPresent = "IfNotPresent", Always = "Always", Never = "Never" }
+);
+choice!(
+    /// `peer-discovery`.
+    PeerDiscovery { Headless = "headless", PerServerServices = "per-server-services" }
+);
+choice!(
+    /// `client-service`, the Service type.
+    ClientServiceType { ClusterIp = "ClusterIP", NodePort = "NodePort", LoadBalancer = "LoadBalancer" }
+);
+choice!(
+    /// `pod-management`, the StatefulSet's podManagementPolicy.
+    PodManagement { Parallel = "Parallel", OrderedReady = "OrderedReady" }
+);
+choice!(
+    /// `admin-server`: bound to 127.0.0.1 in the pod with snapshot and restore off, or off.
+    AdminServer { Local = "local", Disabled = "disabled" }
+);
+
 const fn int(min: i64, max: i64) -> Kind {
     Kind::Int { min, max }
 }
@@ -85,7 +141,7 @@ const PORT: Kind = int(1, 65535);
 const MEMORY: Kind = Kind::Bytes { min_mib: 64 };
 /// A volume: ZooKeeper keeps snapshots and transaction logs of 64 MiB preallocated each.
 const VOLUME: Kind = Kind::Bytes { min_mib: 256 };
-const SPREAD: Kind = Kind::Choice(&["required", "preferred", "none"]);
+const SPREAD: Kind = Kind::Choice(SpreadMode::WORDS);
 
 const fn prop(name: &'static str, kind: Kind, default: Default, doc: &'static str) -> Prop {
     Prop {
@@ -126,7 +182,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
             arg: Some(("image", Kind::Str)),
             props: &[prop(
                 "pull-policy",
-                Kind::Choice(&["IfNotPresent", "Always", "Never"]),
+                Kind::Choice(PullPolicy::WORDS),
                 Default::Str("IfNotPresent"),
                 "when the kubelet pulls the image",
             )],
@@ -231,14 +287,14 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
     },
     Setting {
         name: "admin-server",
-        shape: Shape::Value(Kind::Choice(&["local", "disabled"])),
+        shape: Shape::Value(Kind::Choice(AdminServer::WORDS)),
         default: Default::Str("local"),
         doc: "the AdminServer (HTTP on `ports admin=`): `local` binds it to 127.0.0.1 inside the pod (reach it with `kubectl port-forward`) with its snapshot and restore commands off; `disabled` turns it off",
         example: "admin-server \"disabled\"",
     },
     Setting {
         name: "peer-discovery",
-        shape: Shape::Value(Kind::Choice(&["headless", "per-server-services"])),
+        shape: Shape::Value(Kind::Choice(PeerDiscovery::WORDS)),
         default: Default::Str("headless"),
         doc: "how servers find each other: one headless Service publishing not-ready addresses, or one Service per server (the original layout)",
         example: "peer-discovery \"per-server-services\"",
@@ -246,10 +302,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
     Setting {
         name: "client-service",
         shape: Shape::Props {
-            arg: Some((
-                "type",
-                Kind::Choice(&["ClusterIP", "NodePort", "LoadBalancer"]),
-            )),
+            arg: Some(("type", Kind::Choice(ClientServiceType::WORDS))),
             props: &[prop(
                 "name",
                 Kind::Str,
@@ -484,7 +537,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
     },
     Setting {
         name: "pod-management",
-        shape: Shape::Value(Kind::Choice(&["Parallel", "OrderedReady"])),
+        shape: Shape::Value(Kind::Choice(PodManagement::WORDS)),
         default: Default::Str("Parallel"),
         doc: "StatefulSet podManagementPolicy; Parallel lets all servers start together so a quorum can form",
         example: "pod-management \"Parallel\"",

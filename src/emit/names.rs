@@ -21,7 +21,7 @@ pub fn pod(e: &Ensemble, id: i64) -> String {
 /// domain (`cluster.local` is only the default).
 pub fn peer_host(env: &Environment, e: &Ensemble, id: i64) -> String {
     let ns = &env.namespace.value;
-    if e.per_server_services.value {
+    if e.per_server_services() {
         format!("{}.{ns}.svc", pod(e, id))
     } else {
         format!("{}.{}.{ns}.svc", pod(e, id), headless_service(e))
@@ -40,7 +40,7 @@ pub fn objects(e: &Ensemble) -> Vec<(&'static str, String)> {
         ("service", e.client_service_name.value.clone()),
         ("service", headless_service(e)),
     ];
-    if e.per_server_services.value {
+    if e.per_server_services() {
         objects.extend((1..=e.servers.value).map(|id| ("service", pod(e, id))));
     }
     if e.network_policy.enabled.value {

@@ -17,7 +17,7 @@ pub fn client_service(env: &Environment, e: &Ensemble) -> Service {
     Service {
         metadata: meta(env, e, e.client_service_name.value.clone()),
         spec: Some(ServiceSpec {
-            type_: Some(e.client_service_type.value.clone()),
+            type_: Some(e.client_service_type.value.word().to_owned()),
             selector: Some(names::selector(e)),
             ports: Some(vec![service_port("client", e.ports.client.value)]),
             ..ServiceSpec::default()
@@ -48,7 +48,7 @@ pub fn peer_services(env: &Environment, e: &Ensemble) -> Vec<Service> {
         }),
         ..Service::default()
     };
-    if !e.per_server_services.value {
+    if !e.per_server_services() {
         return vec![headless];
     }
     let per_server = (1..=e.servers.value).map(|id| {

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::zoo_cfg::{DATA_DIR, DATALOG_DIR};
 use super::{meta, names};
-use crate::model::{self, Ensemble, Environment};
+use crate::model::{self, Ensemble, Environment, SpreadMode};
 use crate::resolve::Value;
 
 /// The pod label the StatefulSet controller sets to the pod's ordinal (Kubernetes 1.28+,
@@ -94,7 +94,7 @@ pub fn stateful_set(env: &Environment, e: &Ensemble, zoo_cfg: &str) -> StatefulS
             // Always named, also with per-server Services: Kubernetes before 1.33 requires it
             // (kubernetes PR #130233 made it optional), and it gives each pod its stable DNS name.
             service_name: Some(names::headless_service(e)),
-            pod_management_policy: Some(e.pod_management.value.clone()),
+            pod_management_policy: Some(e.pod_management.value.word().to_owned()),
             update_strategy: Some(StatefulSetUpdateStrategy {
                 type_: Some("RollingUpdate".into()),
                 ..Default::default()
@@ -263,12 +263,12 @@ fn affinity(e: &Ensemble) -> Option<Affinity> {
         topology_key: e.spread.topology_key.value.clone(),
         ..PodAffinityTerm::default()
     };
-    let anti = match e.spread.mode.value.as_str() {
-        "required" => PodAntiAffinity {
+    let anti = match e.spread.mode.value {
+        SpreadMode::Required => PodAntiAffinity {
             required_during_scheduling_ignored_during_execution: Some(vec![term]),
             ..Default::default()
         },
-        "preferred" => PodAntiAffinity {
+        SpreadMode::Preferred => PodAntiAffinity {
             preferred_during_scheduling_ignored_during_execution: Some(vec![
                 WeightedPodAffinityTerm {
                     weight: 100,
@@ -277,7 +277,7 @@ fn affinity(e: &Ensemble) -> Option<Affinity> {
             ]),
             ..Default::default()
         },
-        _ => return None,
+        SpreadMode::Off => return None,
     };
     Some(Affinity {
         pod_anti_affinity: Some(anti),
@@ -286,10 +286,10 @@ fn affinity(e: &Ensemble) -> Option<Affinity> {
 }
 
 fn topology_spread(e: &Ensemble) -> Option<Vec<TopologySpreadConstraint>> {
-    let when = match e.zone_spread.mode.value.as_str() {
-        "required" => "DoNotSchedule",
-        "preferred" => "ScheduleAnyway",
-        _ => return None,
+    let when = match e.zone_spread.mode.value {
+        SpreadMode::Required => "DoNotSchedule",
+        SpreadMode::Preferred => "ScheduleAnyway",
+        SpreadMode::Off => return None,
     };
     Some(vec![TopologySpreadConstraint {
         max_skew: e.zone_max_skew.value as i32,
@@ -337,7 +337,7 @@ fn container(e: &Ensemble) -> Container {
         name: "zookeeper".into(),
         image: Some(e.image.value.clone()),
         command: Some(vec!["sh".into(), "-c".into(), start_script()]),
-        image_pull_policy: Some(e.pull_policy.value.clone()),
+        image_pull_policy: Some(e.pull_policy.value.word().to_owned()),
         ports: Some(container_ports),
         env: Some(env_vars(e)),
         resources: Some(ResourceRequirements {
