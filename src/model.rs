@@ -142,6 +142,8 @@ pub struct Ensemble {
     pub jvm_flags: Sp<Vec<String>>,
     pub probes: Probes,
     pub pod_management: Sp<PodManagement>,
+    /// Leaves whose value failed to parse (see [`resolve::Ensemble::invalid`]).
+    pub invalid: std::collections::BTreeSet<String>,
     /// Every leaf as resolved, for `zkc explain`.
     pub leaves: Leaves,
 }
@@ -478,6 +480,7 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
         pod_management: get.choice("pod-management", PodManagement::from_word),
         name: e.name,
         loc: e.loc,
+        invalid: e.invalid,
         leaves: e.leaves,
     }
 }

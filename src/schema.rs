@@ -787,6 +787,23 @@ pub const ENVIRONMENT_SETTINGS: &[Setting] = &[
 ];
 
 /// Nodes valid at the top level of a file.
+/// Where a setting written at the wrong level belongs, for the help line of ZK0002 (`servers`
+/// in an environment, `four-letter-words` outside `zoo-cfg`).
+pub fn home_of(name: &str) -> Option<&'static str> {
+    let named = |table: &[Setting]| table.iter().any(|s| s.name == name);
+    Some(if named(ENSEMBLE_SETTINGS) {
+        "it is an ensemble setting: write it in `ensemble \"NAME\" { … }`, a `template`, or `defaults { … }`"
+    } else if named(ZOO_CFG_SETTINGS) {
+        "it belongs in the ensemble's `zoo-cfg { … }` block"
+    } else if named(NETWORK_POLICY_SETTINGS) {
+        "it belongs in the ensemble's `network-policy { … }` block"
+    } else if named(ENVIRONMENT_SETTINGS) {
+        "it is an environment setting: write it directly in `environment \"NAME\" { … }`"
+    } else {
+        return None;
+    })
+}
+
 pub const TOP_LEVEL_NODES: &[&str] = &["environment", "import", "defaults", "template"];
 
 impl Kind {

@@ -168,6 +168,13 @@ bad! {
     invalid_environment_name: [("a.kdl", "environment \"stag\\\")\\n---\\nkind: Pod\" { namespace \"staging\"; ensemble \"zk\" }\n")];
     label_key_yaml11_ambiguous: [("a.kdl", &env("labels \"on\"=\"x\" \"team\"=\"a b\""))];
     annotation_key_invalid: [("a.kdl", &env("annotations \"<<\"=\"x\""))];
+    ensemble_setting_in_environment: [("a.kdl", "environment \"a\" {\n    servers 5\n    ensemble \"zk\"\n}\n")];
+    zoo_cfg_setting_outside_zoo_cfg: [("a.kdl", &env("four-letter-words \"ruok\" \"srvr\""))];
+    metrics_port_without_metrics: [("a.kdl", &env("ports metrics=7001"))];
+    toleration_seconds_without_no_execute: [("a.kdl", &env("tolerations { toleration key=\"a\" operator=\"Exists\" toleration-seconds=30 }"))];
+    // A value that failed to parse is not judged again: no ZK0045 about the default of 3
+    // servers the user replaced with an invalid 300, no conflict or final error on top.
+    no_cascade_from_an_invalid_value: [("a.kdl", &env("servers 300\n        disruption max-unavailable=2"))];
     several_mistakes_at_once: [
         ("a.kdl", "environment \"a\" {\n    ensemble \"zk\" {\n        sever 3\n        storage \"10 GB\"\n        ports client=2181 admin=2181\n    }\n}\n"),
         ("b.kdl", "environment \"b\" { ensemble \"zk\" { servers 300 } }\n"),

@@ -5,7 +5,7 @@
 
 mod settings;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use kdl::{KdlDocument, KdlNode};
 
@@ -48,6 +48,10 @@ pub struct Ensemble {
     pub name: String,
     pub loc: Loc,
     pub leaves: Leaves,
+    /// The paths of leaves whose value failed to parse (and was reported). They fall back to
+    /// the built-in defaults so the model can be built, but a semantic check reading them would
+    /// judge a value the user never wrote, so such checks are skipped.
+    pub invalid: BTreeSet<String>,
 }
 
 #[derive(Debug)]
@@ -494,10 +498,12 @@ fn resolve_environment(
             &merge_layer(&[&decl.block], Layer::Ensemble, diags),
             diags,
         );
+        let invalid = drop_invalid(&mut leaves, schema::ENSEMBLE_SETTINGS);
         ensembles.push(Ensemble {
             name: decl.name.clone(),
             loc: decl.loc,
             leaves,
+            invalid,
         });
     }
 
@@ -507,6 +513,7 @@ fn resolve_environment(
         &merge_layer(&[&env.settings], Layer::Environment, diags),
         diags,
     );
+    drop_invalid(&mut leaves, schema::ENVIRONMENT_SETTINGS);
     Environment {
         name: env.name.clone(),
         loc: env.loc,
@@ -666,7 +673,12 @@ fn merge_layer(
     for block in blocks {
         for (key, def) in block.iter() {
             match merged.get(key) {
-                Some(first) if first.value != def.value => {
+                // A value that failed to parse is reported already; no conflict on top of it.
+                Some(first)
+                    if first.value != def.value
+                        && first.value != Value::Invalid
+                        && def.value != Value::Invalid =>
+                {
                     let (a, b) = if first.loc <= def.loc {
                         (*first, def)
                     } else {
@@ -702,8 +714,10 @@ fn apply(leaves: &mut Leaves, layer: &[(LeafKey, Def, Layer)], diags: &mut Diagn
         {
             continue;
         }
-        // The layer that pins a setting may still set its properties (one node, one layer).
-        if let Some((pin_key, pin)) = pinned_by(leaves, key)
+        // The layer that pins a setting may still set its properties (one node, one layer). A
+        // value that failed to parse is reported already: it replaces the pin without a word.
+        if def.value != Value::Invalid
+            && let Some((pin_key, pin)) = pinned_by(leaves, key)
             && leaves.get(key).map(|c| &c.value) != Some(&def.value)
             && !matches!(&pin.origin, Origin::Spec { layer: pinned_in, .. } if pinned_in == layer)
         {
@@ -753,6 +767,28 @@ fn pinned_by<'a>(leaves: &'a Leaves, key: &LeafKey) -> Option<(LeafKey, &'a Reso
         let (parent, _) = candidate.path.rsplit_once('.')?;
         candidate = LeafKey::new(parent.to_owned());
     }
+}
+
+/// Replaces leaves whose value failed to parse by their built-in default (or removes them);
+/// returns their paths.
+fn drop_invalid(leaves: &mut Leaves, table: &[Setting]) -> BTreeSet<String> {
+    let invalid: Vec<LeafKey> = leaves
+        .iter()
+        .filter(|(_, r)| r.value == Value::Invalid)
+        .map(|(k, _)| k.clone())
+        .collect();
+    if invalid.is_empty() {
+        return BTreeSet::new();
+    }
+    let builtins = builtin_leaves(table);
+    let paths = invalid.iter().map(|k| k.path.clone()).collect();
+    for key in invalid {
+        match builtins.get(&key) {
+            Some(builtin) => leaves.insert(key, builtin.clone()),
+            None => leaves.remove(&key),
+        };
+    }
+    paths
 }
 
 /// The built-in default of every leaf that has one.

@@ -21,6 +21,10 @@ pub enum Value {
     List(Vec<String>),
     /// A list of records, each property with its own typed value.
     Records(Vec<BTreeMap<String, Value>>),
+    /// A value written in the spec that failed to parse (already reported). It takes part in
+    /// layering like any value, so it hides what it was meant to replace, and is dropped after
+    /// resolution: see [`crate::resolve::Ensemble::has_invalid_values`].
+    Invalid,
 }
 
 impl std::fmt::Display for Value {
@@ -38,6 +42,7 @@ impl std::fmt::Display for Value {
                     .collect::<Vec<_>>()
                     .join(" ")
             ),
+            Value::Invalid => f.write_str("(invalid)"),
             Value::Records(r) => {
                 let items: Vec<String> = r
                     .iter()
@@ -125,10 +130,14 @@ impl Reader<'_> {
                 None => {
                     let mut valid: Vec<&str> = table.iter().map(|s| s.name).collect();
                     valid.extend_from_slice(skip);
+                    let help = match crate::schema::home_of(name) {
+                        Some(home) => format!("`{name}` is not valid here: {home}"),
+                        None => unknown_name_help(name, &valid),
+                    };
                     self.diags.push(
                         Diagnostic::new(Code::UnknownNode, format!("unknown setting `{name}`"))
                             .at(self.file, node.name().span(), "not a setting here")
-                            .help(unknown_name_help(name, &valid)),
+                            .help(help),
                     );
                 }
             }
@@ -344,17 +353,16 @@ impl Reader<'_> {
         kind: Kind,
         node_final: bool,
     ) {
-        if let Some(value) = self.value(entry, kind) {
-            let is_final = node_final || self.entry_final(entry);
-            out.push((
-                key,
-                Def {
-                    value,
-                    loc: self.loc(entry.span()),
-                    is_final,
-                },
-            ));
-        }
+        let value = self.value(entry, kind).unwrap_or(Value::Invalid);
+        let is_final = node_final || self.entry_final(entry);
+        out.push((
+            key,
+            Def {
+                value,
+                loc: self.loc(entry.span()),
+                is_final,
+            },
+        ));
     }
 
     fn loc(&self, span: miette::SourceSpan) -> Loc {
