@@ -25,6 +25,11 @@ fn run(files: Vec<(String, String)>) -> zkc::compile::Compilation {
     }
     let c = compile(sources, &NothingDeployed);
     for d in &c.diagnostics {
+        // Only an internal error (e.g. render refusing two objects on one path) has no place.
+        assert!(
+            d.primary().is_some(),
+            "a diagnostic with no place in the specs: {d:?}"
+        );
         for label in &d.labels {
             let text = &c.sources.get(label.loc.file).text;
             assert!(
@@ -50,8 +55,40 @@ fn run(files: Vec<(String, String)>) -> zkc::compile::Compilation {
         for (path, text) in tree {
             assert_one_document(path, text);
         }
+        assert_nothing_overwritten(&c, tree);
     }
     c
+}
+
+/// Every emitted object has a file of its own, and no two GitOps objects share a name in their
+/// namespace: a clash would make one silently replace the other (issue #12, items 1 and 2).
+fn assert_nothing_overwritten(c: &zkc::compile::Compilation, tree: &zkc::render::Tree) {
+    let mut gitops = std::collections::BTreeSet::new();
+    for env in &c.environments {
+        let objects = zkc::emit::environment(env);
+        let ns = &env.namespace.value;
+        let files = tree
+            .keys()
+            .filter(|k| k.starts_with(&format!("{ns}/")))
+            .count();
+        assert_eq!(
+            files,
+            objects.namespaced.len() + 1,
+            "{ns}: objects share a file"
+        );
+        for object in objects.argocd.iter().chain(&objects.flux) {
+            let yaml = serde_yaml::to_value(object).unwrap();
+            let key = (
+                object.kind(),
+                yaml["metadata"]["namespace"].as_str().map(str::to_owned),
+                object.name().to_owned(),
+            );
+            assert!(
+                gitops.insert(key.clone()),
+                "two GitOps objects named {key:?}"
+            );
+        }
+    }
 }
 
 /// Every generated file is exactly one YAML document after zkc's header: nothing a spec says
@@ -116,7 +153,12 @@ fn value() -> impl Strategy<Value = String> {
             "\"lib/base.kdl\"",
             "\"../x.kdl\"",
             "(final)\"required\"",
-            "1.5"
+            "1.5",
+            // sizes without units, zero and absurd quantities (issue #12, item 3)
+            "512",
+            "\"0\"",
+            "\"99999999999Ei\"",
+            "\"1e18\""
         ])
         .prop_map(str::to_owned),
     ]
@@ -158,6 +200,20 @@ const EXAMPLE: &[(&str, &str)] = &[
     ("develop.kdl", include_str!("../specs/develop.kdl")),
 ];
 
+/// Ensemble and client Service names built to derive into each other's object names.
+fn related_name() -> impl Strategy<Value = String> {
+    proptest::sample::select(vec![
+        "zk",
+        "zk-headless",
+        "zk-config",
+        "zk-1",
+        "zk-2",
+        "locks",
+        "locks-headless",
+    ])
+    .prop_map(str::to_owned)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200),
@@ -171,6 +227,29 @@ proptest! {
             ("lib/base.kdl".into(), lib),
             (format!("{name}.kdl"), format!("environment \"{name}\" {{\nimport \"lib/base.kdl\"\n{env}\n}}")),
         ]);
+    }
+
+    #[test]
+    fn related_names_never_overwrite_each_other(
+        ensembles in proptest::collection::vec((related_name(), proptest::option::of(related_name()), any::<bool>()), 1..4),
+        environments in proptest::collection::vec((proptest::sample::select(vec!["a", "b"]), proptest::sample::select(vec!["ns1", "ns2", "ns3"])), 1..4),
+    ) {
+        let body: Vec<String> = ensembles
+            .iter()
+            .map(|(name, client, per_server)| {
+                let client = client.as_ref().map(|c| format!("client-service \"ClusterIP\" name=\"{c}\"")).unwrap_or_default();
+                let peers = if *per_server { "peer-discovery \"per-server-services\"" } else { "" };
+                format!("ensemble \"{name}\" {{ {client}\n {peers} }}")
+            })
+            .collect();
+        let files: Vec<(String, String)> = environments
+            .iter()
+            .enumerate()
+            .map(|(i, (env, ns))| {
+                (format!("f{i}.kdl"), format!("environment \"{env}\" {{ namespace \"{ns}\"\n argocd repo=\"https://g/x.git\"\n {} }}", body.join("\n")))
+            })
+            .collect();
+        let _ = run(files);
     }
 
     #[test]
