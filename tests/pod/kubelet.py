@@ -169,7 +169,7 @@ def set_volume_ownership(path, fs_group, readonly=False, policy=None):
         if st.st_gid == fs_group and (st.st_mode & 0o777) & want == want and st.st_mode & 0o2000:
             return "skipped (OnRootMismatch, root matches)"
     for base, dirs, files in os.walk(path, topdown=False):
-        for name in files + dirs + ([] if base != path else []):
+        for name in files + dirs:
             _own(os.path.join(base, name), fs_group, readonly, rw, ro, ex)
     _own(path, fs_group, readonly, rw, ro, ex)
     return "changed recursively"
