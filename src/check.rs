@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::emit::names;
-use crate::model::{Ensemble, Environment};
+use crate::model::{ArgoSync, Ensemble, Environment};
+use crate::resolve::Origin;
 
 mod ensemble;
 mod owned;
@@ -154,6 +155,20 @@ fn check_gitops(env: &Environment, diags: &mut Diagnostics) {
                 .at_loc(argo.loc, "server= and cluster=")
                 .help("keep one: server=\"https://…\" (the API server URL) or cluster=\"NAME\" (a cluster registered in Argo CD); Argo CD rejects an Application with both"),
         );
+    }
+    if let Some(argo) = env.argocd.as_ref().filter(|a| a.sync == ArgoSync::Manual) {
+        for option in [&argo.prune, &argo.self_heal] {
+            if let Origin::Spec { loc, .. } = option.origin {
+                diags.push(
+                    Diagnostic::new(
+                        Code::IgnoredSetting,
+                        "prune= and self-heal= apply only to automated sync",
+                    )
+                    .at_loc(loc, "no effect with sync=\"manual\"")
+                    .help("remove it, or use sync=\"automated\""),
+                );
+            }
+        }
     }
     if let Some(flux) = env.flux.as_ref().filter(|_| !env.namespace_object) {
         diags.push(

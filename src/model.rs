@@ -8,7 +8,7 @@ use crate::check::JVM_OVERHEAD_MIB;
 use crate::quantity::Quantity;
 use crate::resolve::{self, LeafKey, Leaves, Origin, Resolved, Value};
 pub use crate::schema::{
-    AdminServer, ClientServiceType, PeerDiscovery, PodManagement, PullPolicy, SpreadMode,
+    AdminServer, ArgoSync, ClientServiceType, PeerDiscovery, PodManagement, PullPolicy, SpreadMode,
 };
 use crate::source::Loc;
 
@@ -88,9 +88,14 @@ pub struct Probes {
 }
 
 impl Probes {
-    /// Startup probe attempts that cover `startup-timeout` at the probe period.
+    /// Seconds between startup probes: short, because a server counts as Ready only after the
+    /// first startup probe that passes (the pod runner measured Ready a whole 10 s period after
+    /// the server was serving), and cheap, because it only runs while the server starts.
+    pub const STARTUP_PERIOD: i64 = 2;
+
+    /// Startup probe attempts that cover `startup-timeout`.
     pub fn startup_threshold(&self) -> i64 {
-        (self.startup_timeout.value + self.period.value - 1) / self.period.value
+        (self.startup_timeout.value + Self::STARTUP_PERIOD - 1) / Self::STARTUP_PERIOD
     }
 }
 
@@ -157,8 +162,9 @@ pub struct ArgoCd {
     pub server: Option<String>,
     pub cluster: Option<String>,
     pub app_namespace: String,
-    pub prune: bool,
-    pub self_heal: bool,
+    pub sync: ArgoSync,
+    pub prune: Sp<bool>,
+    pub self_heal: Sp<bool>,
     pub loc: Loc,
 }
 
@@ -341,8 +347,9 @@ pub fn build(
                 server: get.opt_str("argocd.server").map(|s| s.value),
                 cluster: get.opt_str("argocd.cluster").map(|s| s.value),
                 app_namespace: get.str("argocd.app-namespace").value,
-                prune: get.bool("argocd.prune").value,
-                self_heal: get.bool("argocd.self-heal").value,
+                sync: get.choice("argocd.sync", ArgoSync::from_word).value,
+                prune: get.bool("argocd.prune"),
+                self_heal: get.bool("argocd.self-heal"),
                 loc,
             });
             let flux = leaf_loc(&env.leaves, "flux.").map(|loc| Flux {

@@ -128,6 +128,10 @@ choice!(
     PodManagement { Parallel = "Parallel", OrderedReady = "OrderedReady" }
 );
 choice!(
+    /// `argocd sync=`: whether Argo CD syncs each commit by itself.
+    ArgoSync { Automated = "automated", Manual = "manual" }
+);
+choice!(
     /// `admin-server`: bound to 127.0.0.1 in the pod with snapshot and restore off, or off.
     AdminServer { Local = "local", Disabled = "disabled" }
 );
@@ -729,6 +733,12 @@ pub const ENVIRONMENT_SETTINGS: &[Setting] = &[
                     Kind::Bool,
                     Default::Bool(true),
                     "automated sync prunes what the spec no longer produces",
+                ),
+                prop(
+                    "sync",
+                    Kind::Choice(ArgoSync::WORDS),
+                    Default::Str("automated"),
+                    "`automated`: every commit of out/ is synced; `manual`: someone presses Sync (prune= and self-heal= then do not apply)",
                 ),
                 prop(
                     "self-heal",

@@ -96,10 +96,10 @@ fn argocd_options() {
         by_name.contains("name: dev") && !by_name.contains("server:"),
         "{by_name}"
     );
-    let manual = app("prune=#false self-heal=#false");
+    let manual = app("sync=\"manual\"");
     assert!(
         !manual.contains("automated"),
-        "no automated sync when both are off:\n{manual}"
+        "no automated sync when asked for manual sync:\n{manual}"
     );
 }
 
@@ -179,4 +179,18 @@ fn record_properties_keep_their_types() {
     );
     let sts = &t["a/statefulset-zk.yaml"];
     assert!(sts.contains("tolerationSeconds: 30\n"), "{sts}");
+}
+
+/// Issue #12, item 8: `prune=#false self-heal=#false` used to drop automated sync without a
+/// word; automated sync stays on and only the two options are off.
+#[test]
+fn argocd_without_prune_and_self_heal_still_syncs_automatically() {
+    let t = tree(
+        r#"environment "a" { ensemble "zk"; argocd repo="https://git.example.com/zk.git" prune=#false self-heal=#false }"#,
+    );
+    let app = &t["_argocd/a.yaml"];
+    assert!(
+        app.contains("automated:\n      prune: false\n      selfHeal: false\n"),
+        "{app}"
+    );
 }

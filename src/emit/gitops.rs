@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
-use crate::model::{ArgoCd, Environment, Flux};
+use crate::model::{ArgoCd, ArgoSync, Environment, Flux};
 
 /// Pod Security Admission labels for the "restricted" profile, which the pods satisfy.
 fn pod_security_labels() -> BTreeMap<String, String> {
@@ -141,9 +141,12 @@ pub fn application(env: &Environment, argo: &ArgoCd) -> Application {
         (None, Some(_)) => None,
         (None, None) => Some("https://kubernetes.default.svc".to_owned()),
     };
-    let automated = (argo.prune || argo.self_heal).then_some(Automated {
-        prune: argo.prune,
-        self_heal: argo.self_heal,
+    // `prune=#false self-heal=#false` keeps automated sync on with both off (Argo CD syncs
+    // each new revision with `automated: {prune: false, selfHeal: false}`); only
+    // `sync="manual"` turns it off.
+    let automated = (argo.sync == ArgoSync::Automated).then_some(Automated {
+        prune: argo.prune.value,
+        self_heal: argo.self_heal.value,
     });
     Application {
         api_version: "argoproj.io/v1alpha1",

@@ -495,7 +495,7 @@ fn startup_probe(e: &Ensemble) -> Probe {
     let p = &e.probes;
     Probe {
         exec: Some(four_letter_word(e, "ruok", "^imok")),
-        period_seconds: Some(p.period.value as i32),
+        period_seconds: Some(model::Probes::STARTUP_PERIOD as i32),
         timeout_seconds: Some(p.timeout.value as i32),
         failure_threshold: Some(p.startup_threshold() as i32),
         ..Probe::default()
