@@ -2,91 +2,13 @@
 //! of DESIGN.md §4 (determinism, no-op rebuilds, ownership, pruning, failed builds) and the
 //! exit codes of the README.
 
+mod support;
+
+use support::*;
+
 use std::fs;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::SystemTime;
-
-struct Project {
-    dir: tempfile::TempDir,
-}
-
-impl Project {
-    fn new(files: &[(&str, &str)]) -> Project {
-        let project = Project {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        for (path, text) in files {
-            project.write(&format!("specs/{path}"), text);
-        }
-        project
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let path = self.path(rel);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
-
-    fn zkc(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_zkc"))
-            .args(args)
-            .arg("--color=never")
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap()
-    }
-
-    /// Every file under `out/` with its contents and modification time.
-    fn snapshot(&self) -> Vec<(String, Vec<u8>, SystemTime)> {
-        let out = self.path("out");
-        if !out.exists() {
-            return Vec::new();
-        }
-        walkdir::WalkDir::new(&out)
-            .sort_by_file_name()
-            .into_iter()
-            .map(Result::unwrap)
-            .filter(|e| e.file_type().is_file())
-            .map(|e| {
-                let rel = e
-                    .path()
-                    .strip_prefix(&out)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                (
-                    rel,
-                    fs::read(e.path()).unwrap(),
-                    e.metadata().unwrap().modified().unwrap(),
-                )
-            })
-            .collect()
-    }
-}
-
-fn code(output: &Output) -> i32 {
-    output
-        .status
-        .code()
-        .expect("exited, not killed by a signal")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-const LIB: &str = r#"defaults { image "docker.io/library/zookeeper:3.9.3"; servers 3 }"#;
-const STAGING: &str = r#"environment "staging" { import "lib/base.kdl"; ensemble "zookeeper"; argocd repo="https://git.example.com/zk.git" }"#;
-const DEVELOP: &str = r#"environment "develop" { import "lib/base.kdl"; ensemble "zookeeper" }"#;
 
 /// The spec with its ensemble given a body of settings.
 fn with_body(spec: &str, body: &str) -> String {
@@ -94,14 +16,6 @@ fn with_body(spec: &str, body: &str) -> String {
         "ensemble \"zookeeper\"",
         &format!("ensemble \"zookeeper\" {{ {body} }}"),
     )
-}
-
-fn example() -> Project {
-    Project::new(&[
-        ("lib/base.kdl", LIB),
-        ("staging.kdl", STAGING),
-        ("develop.kdl", DEVELOP),
-    ])
 }
 
 #[test]
