@@ -44,6 +44,18 @@ pub fn compile(sources: SourceMap, deployed: &dyn Deployed) -> Compilation {
         stage = Instant::now();
     };
     let mut diags = Diagnostics::default();
+    for (file, offset, why) in &sources.unreadable {
+        diags.push(
+            Diagnostic::new(
+                Code::UnreadableSpec,
+                format!("{} cannot be read: {why}", sources.get(*file).name),
+            )
+            .at(*file, miette::SourceSpan::new((*offset).into(), 0), "here")
+            .help(
+                "save spec files as UTF-8 text of at most 1 MiB, readable by the user running zkc",
+            ),
+        );
+    }
     let parsed = syntax::parse_all(&sources, &mut diags);
     lap("parse");
     let resolved = resolve::resolve(&sources, &parsed, &mut diags);

@@ -61,6 +61,11 @@ pub struct SourceMap {
     /// `*.kdl` paths (relative) that are symbolic links: never read, so a spec tree cannot pull
     /// in files from outside the specs directory; remembered to explain a failing import.
     links: Vec<String>,
+    /// Files that could not be read as a spec (too large, unreadable, not UTF-8): the file, the
+    /// byte offset of the problem in the text kept (empty, or valid up to it) and why. They are
+    /// reported as ZK0060 with every other problem of the run, instead of ending the run at
+    /// the first one.
+    pub unreadable: Vec<(FileId, usize, String)>,
 }
 
 impl SourceMap {
@@ -75,8 +80,15 @@ impl SourceMap {
 
     /// Adds every file of `other` (for commands that read several paths).
     pub fn append(&mut self, other: SourceMap) {
+        let shift = self.files.len();
         self.files.extend(other.files);
         self.links.extend(other.links);
+        self.unreadable.extend(
+            other
+                .unreadable
+                .into_iter()
+                .map(|(id, offset, why)| (FileId(id.0 + shift), offset, why)),
+        );
     }
 
     pub fn get(&self, id: FileId) -> &SourceFile {
@@ -145,10 +157,6 @@ pub enum LoadError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{} is {size} bytes; spec files are limited to {MAX_FILE_BYTES} bytes", path.display())]
-    TooLarge { path: PathBuf, size: u64 },
-    #[error("{} is not valid UTF-8", path.display())]
-    NotUtf8 { path: PathBuf },
     #[error("the specs directory {} does not exist", path.display())]
     Missing { path: PathBuf },
 }
@@ -181,30 +189,37 @@ pub fn load_dir(dir: &Path) -> Result<SourceMap, LoadError> {
         if !entry.file_type().is_file() {
             continue;
         }
-        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-        if size > MAX_FILE_BYTES {
-            return Err(LoadError::TooLarge {
-                path: path.to_owned(),
-                size,
-            });
-        }
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8 {
-            path: path.to_owned(),
-        })?;
-        let rel = path.strip_prefix(dir).unwrap_or(path);
-        let rel = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
+        let rel = relative_name(dir, path);
         let name = display_path(dir, &rel);
-        map.add(rel, name, text);
+        let (text, problem) = read_spec(path, entry.metadata().map(|m| m.len()).unwrap_or(0));
+        let id = map.add(rel, name, text);
+        if let Some((offset, why)) = problem {
+            map.unreadable.push((id, offset, why));
+        }
     }
     Ok(map)
+}
+
+/// A spec file's text, or as much of it as can be kept with where and why reading failed.
+fn read_spec(path: &Path, size: u64) -> (String, Option<(usize, String)>) {
+    if size > MAX_FILE_BYTES {
+        let why = format!("it is {size} bytes; spec files are limited to {MAX_FILE_BYTES} bytes");
+        return (String::new(), Some((0, why)));
+    }
+    match std::fs::read(path) {
+        Err(e) => (String::new(), Some((0, e.to_string()))),
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => (text, None),
+            Err(e) => {
+                let offset = e.utf8_error().valid_up_to();
+                let kept = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
+                (
+                    kept,
+                    Some((offset, "it is not valid UTF-8 from here".into())),
+                )
+            }
+        },
+    }
 }
 
 /// `path` relative to `dir`, with `/` separators on every platform.

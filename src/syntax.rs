@@ -21,6 +21,10 @@ pub fn parse_all(sources: &SourceMap, diags: &mut Diagnostics) -> Parsed {
 }
 
 fn parse_file(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Option<KdlDocument> {
+    // Reported as ZK0060 already; the text kept for the snippet is not the whole file.
+    if sources.unreadable.iter().any(|(f, _, _)| *f == file) {
+        return None;
+    }
     let text = sources.get(file).text.as_str();
     if let Some(deep) = too_deep(text) {
         diags.push(

@@ -332,3 +332,39 @@ fn crafted_nesting_is_refused_before_it_reaches_the_parser() {
         assert!(stdout.contains("\"code\":\"ZK0001\""), "{what}: {stdout}");
     }
 }
+
+/// Issue #17: load errors stopped at the first file and had no code or place. Every unreadable
+/// spec file is reported (ZK0060) with the other problems, at the first invalid byte.
+#[test]
+fn every_unreadable_spec_file_is_reported_at_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("specs")).unwrap();
+    fs::write(dir.path().join("specs/staging.kdl"), GOOD).unwrap();
+    assert!(zkc(dir.path(), &["build", "specs"]).status.success());
+    let before = tree(&dir.path().join("out"));
+    fs::write(
+        dir.path().join("specs/a-latin1.kdl"),
+        b"environment \"a\" {\n    labels team=\"m\xfcller\"\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("specs/b-huge.kdl"),
+        "// x\n".repeat(300_000),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("specs/c-broken.kdl"),
+        "environment \"c\" { servers 300 }\n",
+    )
+    .unwrap();
+    let run = zkc(dir.path(), &["--message-format", "json", "build", "specs"]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains(r#""code":"ZK0060","column":19,"end_column":19,"end_line":2,"file":"specs/a-latin1.kdl""#), "{stdout}");
+    assert!(stdout.contains(r#""file":"specs/b-huge.kdl""#), "{stdout}");
+    assert!(
+        stdout.contains(r#""file":"specs/c-broken.kdl""#),
+        "the other problems are reported too: {stdout}"
+    );
+    assert_eq!(tree(&dir.path().join("out")), before);
+}

@@ -176,6 +176,8 @@ bad! {
     // servers the user replaced with an invalid 300, no conflict or final error on top.
     no_cascade_from_an_invalid_value: [("a.kdl", &env("servers 300\n        disruption max-unavailable=2"))];
     argocd_manual_sync_with_prune: [("a.kdl", "environment \"a\" {\n    ensemble \"zk\"\n    argocd repo=\"https://git.example.com/zk.git\" sync=\"manual\" prune=#false\n}\n")];
+    annotation_on_an_environment: [("a.kdl", "(final)environment \"a\" { ensemble (final)\"zk\" }\n")];
+    annotation_on_a_template_name: [("a.kdl", "template (x)\"t\" { servers 3 }\nenvironment \"a\" { ensemble \"zk\" extends=\"t\" }\n")];
     several_mistakes_at_once: [
         ("a.kdl", "environment \"a\" {\n    ensemble \"zk\" {\n        sever 3\n        storage \"10 GB\"\n        ports client=2181 admin=2181\n    }\n}\n"),
         ("b.kdl", "environment \"b\" { ensemble \"zk\" { servers 300 } }\n"),

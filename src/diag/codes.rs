@@ -331,6 +331,15 @@ Example:
 
 Fix: remove `acknowledge-resize=#true`; write it again for the next resize.";
 
+    UnreadableSpec = "ZK0060", Error, "a spec file cannot be read",
+"A `*.kdl` file under the specs directory could not be read as a spec: it is larger than 1 MiB,
+not valid UTF-8 (the diagnostic points at the first invalid byte), or unreadable (permissions).
+Every such file is reported together with the other problems of the run, and nothing is
+written.
+
+Fix: save the file as UTF-8 text of at most 1 MiB, readable by the user running zkc, or move
+it out of the specs directory.";
+
     BadImage = "ZK0037", Error, "invalid image reference",
 "The image reference cannot be pulled as written.
 

@@ -295,7 +295,38 @@ fn read_named(
     })
 }
 
+/// `what` with its indefinite article: "an environment", "a template".
+fn a(what: &str) -> String {
+    let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {what}")
+}
+
 fn name_arg(reader: &mut Reader, node: &KdlNode, what: &str) -> Option<(String, Loc)> {
+    // `(final)environment "a"` or `ensemble (x)"zk"` would have been ignored: annotations only
+    // mean something on settings and their values.
+    let annotations = node.ty().map(|t| (t.value(), t.span())).into_iter().chain(
+        node.entries()
+            .iter()
+            .filter_map(|e| e.ty())
+            .map(|t| (t.value(), t.span())),
+    );
+    for (name, span) in annotations {
+        reader.diags.push(
+            Diagnostic::new(
+                Code::UnknownNode,
+                format!("type annotation `({name})` on {}", a(what)),
+            )
+            .at(reader.file, span, "no meaning here")
+            .help(format!(
+                "remove it: `(final)` pins settings and values, not {} or its name",
+                a(what)
+            )),
+        );
+    }
     let args: Vec<_> = node
         .entries()
         .iter()
@@ -312,9 +343,12 @@ fn name_arg(reader: &mut Reader, node: &KdlNode, what: &str) -> Option<(String, 
             )),
             None => {
                 reader.diags.push(
-                    Diagnostic::new(Code::WrongType, format!("the name of a {what} is a string"))
-                        .at(reader.file, only.span(), "not a string")
-                        .help(format!("write {what} \"NAME\"")),
+                    Diagnostic::new(
+                        Code::WrongType,
+                        format!("the name of {} is a string", a(what)),
+                    )
+                    .at(reader.file, only.span(), "not a string")
+                    .help(format!("write {what} \"NAME\"")),
                 );
                 None
             }
@@ -329,7 +363,7 @@ fn name_arg(reader: &mut Reader, node: &KdlNode, what: &str) -> Option<(String, 
         }
         [_, extra, ..] => {
             reader.diags.push(
-                Diagnostic::new(Code::WrongArity, format!("a {what} has one name"))
+                Diagnostic::new(Code::WrongArity, format!("{} has one name", a(what)))
                     .at(reader.file, extra.span(), "unexpected value")
                     .help(format!("write {what} \"NAME\" {{ … }}")),
             );
