@@ -337,6 +337,9 @@ not valid UTF-8 (the diagnostic points at the first invalid byte), or unreadable
 Every such file is reported together with the other problems of the run, and nothing is
 written.
 
+Example:
+    specs/staging.kdl saved as Latin-1: labels team=\"m\u{fc}ller\"
+
 Fix: save the file as UTF-8 text of at most 1 MiB, readable by the user running zkc, or move
 it out of the specs directory.";
 
