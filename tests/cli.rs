@@ -366,8 +366,14 @@ fn oversized_spec_files_are_refused() {
         ),
     )]);
     let out = p.zkc(&["build", "specs"]);
-    assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("limited to"), "{}", stderr(&out));
+    // A spec problem like any other (ZK0060), reported with the rest: exit 1.
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("ZK0060") && stderr(&out).contains("limited to"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!p.path("out").exists());
 }
 
 #[test]
