@@ -397,6 +397,9 @@ fn env_vars(e: &Ensemble) -> Vec<EnvVar> {
     // into its working directory on the read-only root and fail; /logs is a volume that
     // survives the container's restart (the JVM names the dump java_pid<pid>.hprof and never
     // overwrites one, so repeated OOMs cannot fill it).
+    // The garbage collector is left to the JVM's ergonomics: below 2 CPUs or 1792 MiB it picks
+    // Serial, which suits the small heaps of such pods (no concurrent GC threads competing with
+    // the server for its one core); larger pods get G1. `jvm-flags "-XX:+UseG1GC"` overrides.
     let mut flags = vec![format!("-XX:HeapDumpPath={LOG_DIR}")];
     flags.extend(e.jvm_flags.value.iter().cloned());
     if let Some(max) = &e.zoo_cfg.jute_max_buffer {
