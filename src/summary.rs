@@ -23,19 +23,29 @@ pub fn summarize(old: &str, new: &str) -> String {
     flatten(&old_doc, String::new(), &mut before);
     flatten(&new_doc, String::new(), &mut after);
     let mut changes = Vec::new();
+    let mut rolls = false;
     for key in before
         .keys()
         .chain(after.keys().filter(|k| !before.contains_key(*k)))
     {
         let (a, b) = (before.get(key), after.get(key));
-        if a == b || key.ends_with("zkc.dev/config-checksum") {
-            continue; // the checksum changes exactly when zoo.cfg does, which is shown
+        if a == b {
+            continue;
+        }
+        // Any change to the pod template makes the StatefulSet controller replace every pod.
+        rolls |= key.starts_with("spec.template.");
+        if key.ends_with("zkc.dev/config-checksum") {
+            continue; // the checksum changes exactly when zoo.cfg does, which its line shows
         }
         let show = |v: Option<&String>| v.map_or("(none)".to_owned(), Clone::clone);
         changes.push(format!("{} {} → {}", friendly(key), show(a), show(b)));
     }
+    let effect = rolls.then(|| rolling_restart(&old_doc, &new_doc));
     if changes.is_empty() {
-        return format!("{subject}: header or formatting only");
+        return match effect {
+            Some(effect) => format!("{subject}: {effect} (its zoo.cfg changed)"),
+            None => format!("{subject}: header or formatting only"),
+        };
     }
     let more = changes.len().saturating_sub(SHOWN);
     changes.truncate(SHOWN);
@@ -43,7 +53,25 @@ pub fn summarize(old: &str, new: &str) -> String {
     if more > 0 {
         line.push_str(&format!(" (+{more} more)"));
     }
+    if let Some(effect) = effect {
+        line.push_str(&format!("; {effect}"));
+    }
     line
+}
+
+/// What a pod template change does to a running ensemble: the StatefulSet controller's rolling
+/// update replaces the pods that already exist one at a time from the highest ordinal down, each
+/// after the one before is Ready (the control-plane suite records that order); pods added by a
+/// scale-up start with the new template, pods removed by a scale-down are not restarted.
+fn rolling_restart(old: &Value, new: &Value) -> String {
+    let replicas = |sts: &Value| sts["spec"]["replicas"].as_u64().unwrap_or(1);
+    let kept = replicas(old).min(replicas(new));
+    let start = new["spec"]["ordinals"]["start"].as_u64().unwrap_or(0);
+    let order: Vec<String> = (start..start + kept).rev().map(|i| i.to_string()).collect();
+    format!(
+        "restarts {kept} servers one at a time, {}",
+        order.join(" → ")
+    )
 }
 
 fn parse(text: &str) -> Value {
@@ -137,10 +165,25 @@ mod tests {
             .replace("3.8.4", "3.9.3");
         assert_eq!(
             summarize(OLD, &new),
-            "StatefulSet staging/zk: replicas 3 → 5, image zookeeper:3.8.4 → zookeeper:3.9.3"
+            "StatefulSet staging/zk: replicas 3 → 5, image zookeeper:3.8.4 → zookeeper:3.9.3; restarts 3 servers one at a time, 2 → 1 → 0"
         );
         assert_eq!(summarize("", OLD), "StatefulSet staging/zk: new");
         assert_eq!(summarize(OLD, ""), "StatefulSet staging/zk: removed");
+    }
+
+    #[test]
+    fn a_template_change_says_it_restarts_every_server() {
+        let old = "kind: StatefulSet\nmetadata:\n  name: zk\n  namespace: a\nspec:\n  replicas: 3\n  ordinals:\n    start: 1\n  template:\n    metadata:\n      annotations:\n        zkc.dev/config-checksum: sha256:1\n";
+        let new = old.replace("sha256:1", "sha256:2");
+        assert_eq!(
+            summarize(old, &new),
+            "StatefulSet a/zk: restarts 3 servers one at a time, 3 → 2 → 1 (its zoo.cfg changed)"
+        );
+        let scaled = new.replace("replicas: 3", "replicas: 5");
+        assert_eq!(
+            summarize(old, &scaled),
+            "StatefulSet a/zk: replicas 3 → 5; restarts 3 servers one at a time, 3 → 2 → 1"
+        );
     }
 
     #[test]

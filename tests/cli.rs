@@ -226,7 +226,7 @@ fn check_reports_missing_stale_and_extra_files() {
     assert_eq!(code(&out), 3);
     let listing = stdout(&out);
     assert!(
-        listing.contains("stale: out/staging/statefulset-zookeeper.yaml  (StatefulSet staging/zookeeper: resources.limits.cpu 500m → 1, resources.requests.cpu 500m → 1)"),
+        listing.contains("stale: out/staging/statefulset-zookeeper.yaml  (StatefulSet staging/zookeeper: resources.limits.cpu 500m → 1, resources.requests.cpu 500m → 1; restarts 3 servers one at a time, 3 → 2 → 1)"),
         "{listing}"
     );
     assert!(
