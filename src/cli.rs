@@ -162,7 +162,10 @@ pub fn main() -> ExitCode {
 
 struct Ui {
     format: MessageFormat,
+    /// Colours in diagnostics (standard error).
     color: bool,
+    /// Colours in diffs (standard output).
+    color_out: bool,
     deny_warnings: bool,
     quiet: bool,
     timings: bool,
@@ -171,17 +174,16 @@ struct Ui {
 
 impl Ui {
     fn new(cli: &Cli) -> Ui {
-        let color = match cli.color {
+        // `--color always` wins over NO_COLOR: an explicit flag is the user's latest word.
+        let color = |terminal: bool| match cli.color {
             Color::Always => true,
             Color::Never => false,
-            Color::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stderr().is_terminal()
-            }
+            Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
         };
         Ui {
             format: cli.message_format,
-            color,
+            color: color(std::io::stderr().is_terminal()),
+            color_out: color(std::io::stdout().is_terminal()),
             deny_warnings: cli.deny_warnings,
             quiet: cli.quiet,
             timings: cli.timings,
@@ -384,7 +386,7 @@ fn check(ui: &Ui, paths: &Paths) -> u8 {
     }
     if ui.format == MessageFormat::Human {
         outln!();
-        changes.print_diff();
+        changes.print_diff(ui.color_out);
     }
     eprintln!(
         "zkc: {} is out of date: {} missing, {} stale, {} extra; run `zkc build` and commit the result",
@@ -410,7 +412,7 @@ fn diff(ui: &Ui, paths: &Paths) -> u8 {
         outln!("# {}", c.summary);
     }
     outln!();
-    changes.print_diff();
+    changes.print_diff(ui.color_out);
     EXIT_OK
 }
 
@@ -452,8 +454,7 @@ impl<'a> Changes<'a> {
         Changes(changes)
     }
 
-    fn print_diff(&self) {
-        let mut stdout = std::io::stdout().lock();
+    fn print_diff(&self, color: bool) {
         for c in &self.0 {
             let path = c.path.display().to_string();
             let a = if c.old.is_empty() {
@@ -466,12 +467,39 @@ impl<'a> Changes<'a> {
             } else {
                 format!("b/{path}")
             };
-            let text = similar::TextDiff::from_lines(c.old, c.new);
-            written(write!(
-                stdout,
-                "{}",
-                text.unified_diff().context_radius(3).header(&a, &b)
-            ));
+            print_unified(c.old, c.new, &a, &b, color);
+        }
+    }
+}
+
+/// A unified diff on standard output, coloured like `git diff` when `color` is on.
+fn print_unified(old: &str, new: &str, a: &str, b: &str, color: bool) {
+    let text = similar::TextDiff::from_lines(old, new);
+    let diff = text
+        .unified_diff()
+        .context_radius(3)
+        .header(a, b)
+        .to_string();
+    if !color {
+        return out!("{diff}");
+    }
+    let mut stdout = std::io::stdout().lock();
+    let mut in_hunk = false;
+    for line in diff.split_inclusive('\n') {
+        in_hunk |= line.starts_with("@@");
+        let style = match line.as_bytes().first() {
+            _ if !in_hunk => "\x1b[1m",
+            Some(b'@') => "\x1b[36m",
+            Some(b'+') => "\x1b[32m",
+            Some(b'-') => "\x1b[31m",
+            _ => "",
+        };
+        let body = line.trim_end_matches('\n');
+        let end = &line[body.len()..];
+        if style.is_empty() {
+            written(write!(stdout, "{line}"));
+        } else {
+            written(write!(stdout, "{style}{body}\x1b[0m{end}"));
         }
     }
 }
@@ -585,10 +613,11 @@ fn fmt(ui: &Ui, paths: &[PathBuf], check: bool) -> u8 {
         let file = sources.get(id);
         match crate::fmt::format(&file.text) {
             Ok(formatted) if formatted != *file.text => {
-                changed.push((file.name.clone(), formatted))
+                changed.push((file.name.clone(), file.text.clone(), formatted))
             }
             Ok(_) => {}
-            Err(_) => failed = true,
+            Err(crate::fmt::FmtError::Syntax(_)) => failed = true,
+            Err(e) => return fail(format!("{}: {e}", file.name)),
         }
     }
     if failed {
@@ -597,9 +626,16 @@ fn fmt(ui: &Ui, paths: &[PathBuf], check: bool) -> u8 {
         ui.report(&compilation);
         return EXIT_SPEC_ERRORS;
     }
-    for (name, formatted) in &changed {
+    for (name, old, formatted) in &changed {
         if check {
             outln!("would reformat: {name}");
+            print_unified(
+                old,
+                formatted,
+                &format!("a/{name}"),
+                &format!("b/{name}"),
+                ui.color_out,
+            );
         } else if let Err(e) = crate::write::replace(Path::new(name), formatted.as_bytes()) {
             return fail(e);
         } else if ui.verbose {

@@ -14,6 +14,7 @@ pub mod docs;
 pub mod emit;
 pub mod explain;
 pub mod fmt;
+mod lex;
 pub mod model;
 pub mod output;
 pub mod quantity;

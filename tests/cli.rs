@@ -545,6 +545,45 @@ fn fmt_rewrites_lists_and_is_idempotent() {
 }
 
 #[test]
+fn fmt_keeps_every_comment_and_paragraph() {
+    let messy = "// the staging ensemble\nenvironment \"a\" {\n  ensemble \"zk\" {\n      servers 5 // we lost a rack in 2023\n\n\n   storage \"30Gi\" /* SSD only */ class=\"fast\"\n  /- image \"zookeeper:3.8.4\"\n  }\n}\n";
+    let p = Project::new(&[("a.kdl", messy)]);
+    assert_eq!(code(&p.zkc(&["fmt"])), 0);
+    assert_eq!(
+        fs::read_to_string(p.path("specs/a.kdl")).unwrap(),
+        "// the staging ensemble\nenvironment \"a\" {\n    ensemble \"zk\" {\n        servers 5 // we lost a rack in 2023\n\n        storage \"30Gi\" /* SSD only */ class=\"fast\"\n        /- image \"zookeeper:3.8.4\"\n    }\n}\n"
+    );
+    assert_eq!(code(&p.zkc(&["fmt", "--check"])), 0, "idempotent");
+}
+
+#[test]
+fn fmt_check_shows_the_diff() {
+    let p = Project::new(&[("a.kdl", "environment \"a\" {\n  ensemble \"zk\"\n}\n")]);
+    let out = p.zkc(&["fmt", "--check"]);
+    assert_eq!(code(&out), 3);
+    let diff = stdout(&out);
+    for line in [
+        "--- a/specs/a.kdl",
+        "+++ b/specs/a.kdl",
+        "-  ensemble \"zk\"",
+        "+    ensemble \"zk\"",
+    ] {
+        assert!(diff.lines().any(|l| l == line), "{line:?} missing:\n{diff}");
+    }
+    assert!(!diff.contains('\x1b'), "no colour with --color=never");
+    let coloured = Command::new(env!("CARGO_BIN_EXE_zkc"))
+        .args(["fmt", "--check", "--color", "always"])
+        .current_dir(p.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&coloured).contains("\x1b[32m+    ensemble"),
+        "{}",
+        stdout(&coloured)
+    );
+}
+
+#[test]
 fn fmt_reports_syntax_errors() {
     let p = Project::new(&[("a.kdl", "environment \"a\" {\n")]);
     let out = p.zkc(&["fmt"]);
