@@ -10,6 +10,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use crate::compile::{self, Compilation, NothingDeployed};
 use crate::diag::render::{MessageFormat, escape_data, escape_property, printable, render};
 use crate::diag::{Code, Severity};
+use crate::model::{Ensemble, Environment};
 use crate::output::{self, Current, DeployedOut, Plan};
 use crate::source::LoadError;
 
@@ -120,6 +121,13 @@ enum Command {
     /// Explain a diagnostic code (`ZK0020`), or show a resolved ensemble (`ENV/ENSEMBLE`) with
     /// the origin of every value.
     Explain {
+        target: String,
+        #[arg(default_value = "specs")]
+        specs: PathBuf,
+    },
+    /// Print the YAML documents of one environment (`ENV`) or one ensemble (`ENV/ENSEMBLE`),
+    /// `---` separated, as `kustomize build` does; nothing is written.
+    Render {
         target: String,
         #[arg(default_value = "specs")]
         specs: PathBuf,
@@ -239,6 +247,7 @@ fn run(cli: &Cli) -> u8 {
         Command::Check(paths) => check(&ui, paths),
         Command::Diff(paths) => diff(&ui, paths),
         Command::Explain { target, specs } => explain(&ui, target, specs),
+        Command::Render { target, specs } => render_target(&ui, target, specs),
         Command::Init { dir } => init(&ui, dir),
         Command::Fmt { check, paths } => fmt(&ui, paths, *check),
         Command::Completions { shell } => {
@@ -509,37 +518,96 @@ fn explain(ui: &Ui, target: &str, specs: &Path) -> u8 {
         out!("{}", crate::explain::code(code));
         return EXIT_OK;
     }
-    let Some((env_name, ensemble_name)) = target.split_once('/') else {
+    if !target.contains('/') {
         return fail(format!(
             "`{target}` is neither a diagnostic code (ZK0020) nor ENVIRONMENT/ENSEMBLE"
         ));
-    };
-    let compilation = match compile::compile_dir(specs, &NothingDeployed) {
-        Ok(c) => c,
-        Err(e) => return fail(e),
-    };
-    if ui.report(&compilation) {
-        return EXIT_SPEC_ERRORS;
     }
-    let Some(env) = compilation.environments.iter().find(|e| e.name == env_name) else {
-        let names: Vec<&str> = compilation
-            .environments
-            .iter()
-            .map(|e| e.name.as_str())
-            .collect();
-        return fail(format!(
+    let compilation = match compiled(ui, specs) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let (env, e) = match find(&compilation, target) {
+        Ok((env, Some(e))) => (env, e),
+        Ok((_, None)) => unreachable!("the target names an ensemble"),
+        Err(message) => return fail(message),
+    };
+    match ui.format {
+        MessageFormat::Json => outln!(
+            "{}",
+            crate::explain::ensemble_json(&compilation.sources, env, e)
+        ),
+        _ => out!("{}", crate::explain::ensemble(&compilation.sources, env, e)),
+    }
+    EXIT_OK
+}
+
+/// The specs compiled on their own (no output directory); `Err` is the exit code after the
+/// diagnostics were printed.
+fn compiled(ui: &Ui, specs: &Path) -> Result<Compilation, u8> {
+    let compilation = compile::compile_dir(specs, &NothingDeployed).map_err(fail)?;
+    if ui.report(&compilation) {
+        return Err(EXIT_SPEC_ERRORS);
+    }
+    Ok(compilation)
+}
+
+/// The environment and (for `ENV/ENSEMBLE`) ensemble a command line names, or what to say.
+fn find<'c>(
+    c: &'c Compilation,
+    target: &str,
+) -> Result<(&'c Environment, Option<&'c Ensemble>), String> {
+    let (env_name, ensemble_name) = match target.split_once('/') {
+        Some((env, ensemble)) => (env, Some(ensemble)),
+        None => (target, None),
+    };
+    let Some(env) = c.environments.iter().find(|e| e.name == env_name) else {
+        let names: Vec<&str> = c.environments.iter().map(|e| e.name.as_str()).collect();
+        return Err(format!(
             "no environment `{env_name}`; {}",
             crate::diag::unknown_name_help(env_name, &names)
         ));
     };
-    let Some(e) = env.ensembles.iter().find(|e| e.name == ensemble_name) else {
-        let names: Vec<&str> = env.ensembles.iter().map(|e| e.name.as_str()).collect();
-        return fail(format!(
-            "no ensemble `{ensemble_name}` in `{env_name}`; {}",
-            crate::diag::unknown_name_help(ensemble_name, &names)
-        ));
+    let Some(ensemble_name) = ensemble_name else {
+        return Ok((env, None));
     };
-    out!("{}", crate::explain::ensemble(&compilation.sources, env, e));
+    match env.ensembles.iter().find(|e| e.name == ensemble_name) {
+        Some(e) => Ok((env, Some(e))),
+        None => {
+            let names: Vec<&str> = env.ensembles.iter().map(|e| e.name.as_str()).collect();
+            Err(format!(
+                "no ensemble `{ensemble_name}` in `{env_name}`; {}",
+                crate::diag::unknown_name_help(ensemble_name, &names)
+            ))
+        }
+    }
+}
+
+/// `zkc render`: the objects `kustomize build out/<namespace>` would print (the
+/// kustomization itself and the Argo CD and Flux objects are not among them).
+fn render_target(ui: &Ui, target: &str, specs: &Path) -> u8 {
+    let compilation = match compiled(ui, specs) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let (env, ensemble) = match find(&compilation, target) {
+        Ok(found) => found,
+        Err(message) => return fail(message),
+    };
+    let tree = compilation.tree.as_ref().expect("no errors, so a tree");
+    let paths: Vec<String> = match ensemble {
+        Some(e) => crate::render::ensemble_paths(env, e),
+        None => {
+            let dir = format!("{}/", env.namespace.value);
+            tree.keys()
+                .filter(|p| p.starts_with(&dir) && !p.ends_with("/kustomization.yaml"))
+                .cloned()
+                .collect()
+        }
+    };
+    for path in &paths {
+        out!("---\n{}", tree[path]);
+    }
     EXIT_OK
 }
 
