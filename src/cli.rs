@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::compile::{self, Compilation, NothingDeployed};
 use crate::diag::render::{MessageFormat, escape_data, escape_property, printable, render};
@@ -13,6 +13,8 @@ use crate::diag::{Code, Severity};
 use crate::model::{Ensemble, Environment};
 use crate::output::{self, Current, DeployedOut, Plan};
 use crate::source::LoadError;
+
+mod help;
 
 /// `print!` that stops quietly when standard output is a closed pipe (see [`written`]).
 macro_rules! out {
@@ -47,17 +49,45 @@ pub const EXIT_SPEC_ERRORS: u8 = 1;
 pub const EXIT_USAGE_OR_IO: u8 = 2;
 pub const EXIT_DRIFT: u8 = 3;
 
+/// What each exit code means: the man page's EXIT STATUS section and `zkc --help` read this
+/// one table (README "Exit codes" says the same in prose).
+pub const EXIT_STATUS: &[(u8, &str)] = &[
+    (EXIT_OK, "success"),
+    (
+        EXIT_SPEC_ERRORS,
+        "a spec has errors (or warnings, with --deny-warnings); nothing was written",
+    ),
+    (
+        EXIT_USAGE_OR_IO,
+        "usage or I/O error, an unknown environment or ensemble, a file zkc did not generate where it must write, a locked or interrupted output directory; nothing was written",
+    ),
+    (
+        EXIT_DRIFT,
+        "zkc check: the output directory is not what the specs produce; zkc fmt --check: a file is not formatted",
+    ),
+];
+
+const MAIN_EXAMPLES: &str = "Examples:
+  zkc init specs                  write a commented starter specs directory
+  zkc build                       compile specs/ into out/
+  zkc explain staging/zookeeper   every resolved value and where it came from
+  zkc fmt --check && zkc check    the CI gate
+
+Exit status: 0 success, 1 spec errors, 2 usage or I/O error, 3 stale output or unformatted specs.";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "zkc",
     version,
-    about = "Compile KDL specs into production-grade ZooKeeper manifests for Kubernetes GitOps"
+    about = "Compile KDL specs into production-grade ZooKeeper manifests for Kubernetes GitOps",
+    after_help = MAIN_EXAMPLES
 )]
 pub struct Cli {
-    /// How diagnostics are printed.
+    /// How diagnostics are printed: for people, one JSON object per line, or GitHub Actions
+    /// workflow commands.
     #[arg(long, value_enum, default_value = "human", global = true)]
     message_format: MessageFormat,
-    /// When to use colours (also honours NO_COLOR).
+    /// When to use colours (auto: on a terminal, unless NO_COLOR is set).
     #[arg(long, value_enum, default_value = "auto", global = true)]
     color: Color,
     /// Treat warnings as errors.
@@ -85,28 +115,101 @@ enum Color {
 
 #[derive(clap::Args, Debug)]
 struct Paths {
-    /// The specs directory.
-    #[arg(default_value = "specs")]
+    /// The specs directory (every *.kdl file under it is read).
+    #[arg(default_value = "specs", value_hint = ValueHint::DirPath)]
     specs: PathBuf,
     /// The output directory [default: `out` next to the specs directory].
-    #[arg(long)]
+    #[arg(long, value_hint = ValueHint::DirPath)]
     out: Option<PathBuf>,
 }
 
 impl Paths {
+    /// `out` next to the specs directory. The specs directory is resolved first when it is `.`
+    /// or `..`, so `zkc build .` inside `specs/` writes the `out/` beside it.
     fn out(&self) -> PathBuf {
-        self.out.clone().unwrap_or_else(|| {
-            match self.specs.parent().filter(|p| !p.as_os_str().is_empty()) {
-                Some(parent) => parent.join("out"),
-                None => PathBuf::from("out"),
-            }
-        })
+        if let Some(out) = &self.out {
+            return out.clone();
+        }
+        let named = matches!(
+            self.specs.components().next_back(),
+            Some(std::path::Component::Normal(_))
+        );
+        let specs = match named {
+            true => self.specs.clone(),
+            false => self
+                .specs
+                .canonicalize()
+                .unwrap_or_else(|_| self.specs.clone()),
+        };
+        match specs.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(parent) => parent.join("out"),
+            None => PathBuf::from("out"),
+        }
+    }
+}
+
+/// The command to suggest when the specs argument is not a specs directory: a spec file
+/// (`zkc build specs/staging.kdl`) or a project root holding `specs/` (`zkc build .`).
+/// Environments import libraries, so zkc always compiles a whole directory.
+fn misplaced_specs(command: &str, specs: &Path) -> Option<String> {
+    let suggest = |dir: &Path| {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        format!("zkc {command} {}", dir.display())
+    };
+    if specs.is_file() {
+        let dir = specs.parent().unwrap_or(Path::new("."));
+        return Some(format!(
+            "{} is a file; zkc {command} compiles a whole specs directory (environments import libraries): run `{}`",
+            specs.display(),
+            suggest(dir)
+        ));
+    }
+    let inner = match specs == Path::new(".") {
+        true => PathBuf::from("specs"),
+        false => specs.join("specs"),
+    };
+    let has_own_specs = std::fs::read_dir(specs).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "kdl"))
+    });
+    (inner.is_dir() && !has_own_specs).then(|| {
+        format!(
+            "{} holds a specs directory but no spec files of its own: run `{}`",
+            specs.display(),
+            suggest(&inner)
+        )
+    })
+}
+
+/// The output directory with the default `path-prefix` derived from its place in the git
+/// repository.
+struct InRepository<'a> {
+    out: &'a dyn crate::check::Deployed,
+    prefix: Option<String>,
+}
+
+impl crate::check::Deployed for InRepository<'_> {
+    fn servers(&self, namespace: &str, ensemble: &str) -> Option<i64> {
+        self.out.servers(namespace, ensemble)
+    }
+
+    fn path_prefix(&self) -> Option<&str> {
+        self.prefix.as_deref()
     }
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Compile every environment and write the output tree (only files whose bytes change).
+    #[command(after_help = "Examples:
+  zkc build                      specs/ into out/ next to it
+  zkc build specs --out deploy   another output directory
+  zkc build --lock-wait 60       wait up to a minute for another build")]
     Build {
         #[command(flatten)]
         paths: Paths,
@@ -115,42 +218,94 @@ enum Command {
         lock_wait: u64,
     },
     /// Compile in memory and compare with the output tree; exit 3 when it is stale.
+    #[command(after_help = "Examples:
+  zkc check                                    exit 3 when out/ is stale
+  zkc --message-format github check specs      annotations in a pull request")]
     Check(Paths),
     /// Show, as a unified diff, what `build` would change.
+    #[command(after_help = "Examples:
+  zkc diff
+  zkc diff --color always | less -R")]
     Diff(Paths),
     /// Explain a diagnostic code (`ZK0020`), or show a resolved ensemble (`ENV/ENSEMBLE`) with
     /// the origin of every value.
+    #[command(after_help = "Examples:
+  zkc explain ZK0046
+  zkc explain staging/zookeeper
+  zkc --message-format json explain staging/zookeeper")]
     Explain {
+        /// A diagnostic code (`ZK0020`) or `ENVIRONMENT/ENSEMBLE`.
+        #[arg(value_name = "CODE|ENV/ENSEMBLE")]
         target: String,
-        #[arg(default_value = "specs")]
+        /// The specs directory.
+        #[arg(default_value = "specs", value_hint = ValueHint::DirPath)]
         specs: PathBuf,
     },
     /// Print the YAML documents of one environment (`ENV`) or one ensemble (`ENV/ENSEMBLE`),
     /// `---` separated, as `kustomize build` does; nothing is written.
+    #[command(after_help = "Examples:
+  zkc render staging
+  zkc render staging/zookeeper | kubectl apply --dry-run=server -f -")]
     Render {
+        /// `ENVIRONMENT` or `ENVIRONMENT/ENSEMBLE`.
+        #[arg(value_name = "ENV[/ENSEMBLE]")]
         target: String,
-        #[arg(default_value = "specs")]
+        /// The specs directory.
+        #[arg(default_value = "specs", value_hint = ValueHint::DirPath)]
         specs: PathBuf,
     },
     /// Write a starter specs directory: a shared library and the `default`, `staging` and
     /// `develop` environments, commented. Refuses to overwrite existing files.
+    #[command(after_help = "Examples:
+  zkc init
+  zkc init platform/specs")]
     Init {
-        #[arg(default_value = "specs")]
+        /// Where to write the specs.
+        #[arg(default_value = "specs", value_hint = ValueHint::DirPath)]
         dir: PathBuf,
     },
-    /// Format spec files canonically (comments kept); with --check, list the files that would
-    /// change and exit 3.
+    /// Format spec files canonically, keeping every comment; with --check, show the diff of
+    /// what would change and exit 3.
+    #[command(after_help = "Examples:
+  zkc fmt
+  zkc fmt --check specs/staging.kdl")]
     Fmt {
+        /// Change nothing: print the diff and exit 3 when a file is not formatted.
         #[arg(long)]
         check: bool,
         /// Spec files or directories.
-        #[arg(default_value = "specs")]
+        #[arg(default_value = "specs", value_hint = ValueHint::AnyPath)]
         paths: Vec<PathBuf>,
     },
-    /// Print a shell completion script.
-    Completions { shell: clap_complete::Shell },
+    /// Print a shell completion script; the environments and ensembles of SPECS (when it
+    /// exists) and every diagnostic code are offered where a command expects them.
+    #[command(after_help = "Examples:
+  zkc completions bash > ~/.local/share/bash-completion/completions/zkc
+  zkc completions zsh specs > ~/.zfunc/_zkc
+Regenerate the script after adding an environment or an ensemble.")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+        /// The specs directory whose environments and ensembles are offered.
+        #[arg(default_value = "specs", value_hint = ValueHint::DirPath)]
+        specs: PathBuf,
+    },
     /// Print the man page (roff).
+    #[command(after_help = "Example:
+  zkc man | man -l -")]
     Man,
+}
+
+impl Command {
+    /// The command's name and specs directory, for those that compile one.
+    fn specs(&self) -> Option<(&'static str, &Path)> {
+        match self {
+            Command::Build { paths, .. } => Some(("build", &paths.specs)),
+            Command::Check(paths) => Some(("check", &paths.specs)),
+            Command::Diff(paths) => Some(("diff", &paths.specs)),
+            _ => None,
+        }
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -240,6 +395,11 @@ impl Ui {
 
 fn run(cli: &Cli) -> u8 {
     let ui = Ui::new(cli);
+    if let Some((command, specs)) = cli.command.specs()
+        && let Some(message) = misplaced_specs(command, specs)
+    {
+        return fail(message);
+    }
     match &cli.command {
         Command::Build { paths, lock_wait } => {
             build(&ui, paths, std::time::Duration::from_secs(*lock_wait))
@@ -250,17 +410,15 @@ fn run(cli: &Cli) -> u8 {
         Command::Render { target, specs } => render_target(&ui, target, specs),
         Command::Init { dir } => init(&ui, dir),
         Command::Fmt { check, paths } => fmt(&ui, paths, *check),
-        Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "zkc", &mut std::io::stdout());
+        Command::Completions { shell, specs } => {
+            help::completions(*shell, specs, &mut std::io::stdout());
             EXIT_OK
         }
-        Command::Man => {
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => EXIT_OK,
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK, // `zkc man | head`
-                Err(e) => fail(e),
-            }
-        }
+        Command::Man => match help::man_page(&mut std::io::stdout()) {
+            Ok(()) => EXIT_OK,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK, // `zkc man | head`
+            Err(e) => fail(e),
+        },
     }
 }
 
@@ -275,8 +433,12 @@ fn compile_against(ui: &Ui, paths: &Paths) -> Result<(Compilation, Current, Path
     let started = Instant::now();
     let current = Current::read(&out).map_err(fail)?;
     ui.timing("read out/", started.elapsed());
-    let compilation = compile::compile_dir(&paths.specs, &DeployedOut(&current))
-        .map_err(|e: LoadError| fail(e))?;
+    let deployed = InRepository {
+        out: &DeployedOut(&current),
+        prefix: crate::repo::path_in_repository(&out),
+    };
+    let compilation =
+        compile::compile_dir(&paths.specs, &deployed).map_err(|e: LoadError| fail(e))?;
     for (stage, elapsed) in &compilation.timings {
         ui.timing(stage, *elapsed);
     }

@@ -19,6 +19,7 @@ pub mod model;
 pub mod output;
 pub mod quantity;
 pub mod render;
+pub mod repo;
 pub mod resolve;
 pub mod schema;
 pub mod source;

@@ -812,3 +812,120 @@ fn explain_prints_json_with_every_origin() {
     );
     assert_eq!(v["values"]["heap"]["origin"]["layer"], "derived");
 }
+
+#[test]
+fn path_prefix_follows_the_output_directory_in_the_repository() {
+    let p = Project::new(&[]);
+    for (rel, text) in [("lib/base.kdl", LIB), ("staging.kdl", STAGING)] {
+        p.write(&format!("deploy/zk/specs/{rel}"), text);
+    }
+    fs::create_dir(p.path(".git")).unwrap();
+    let out = p.zkc(&["build", "deploy/zk/specs"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let app = fs::read_to_string(p.path("deploy/zk/out/_argocd/staging.yaml")).unwrap();
+    assert!(app.contains("    path: deploy/zk/out/staging\n"), "{app}");
+    // A path-prefix in the spec that says otherwise is kept, with a warning naming the right one.
+    p.write(
+        "deploy/zk/specs/staging.kdl",
+        &STAGING.replace("zk.git\"", "zk.git\" path-prefix=\"out\""),
+    );
+    let out = p.zkc(&["--message-format", "json", "check", "deploy/zk/specs"]);
+    let warning = stdout(&out);
+    assert!(
+        warning.contains("ZK0060") && warning.contains("path-prefix=\\\"deploy/zk/out\\\""),
+        "{warning}"
+    );
+}
+
+#[test]
+fn build_inside_specs_or_of_one_file_does_what_is_meant_or_says_what_to_type() {
+    let p = example();
+    let in_specs = Command::new(env!("CARGO_BIN_EXE_zkc"))
+        .args(["build", "."])
+        .current_dir(p.path("specs"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&in_specs), 0, "{}", stderr(&in_specs));
+    assert!(
+        p.path("out/staging/kustomization.yaml").is_file(),
+        "out/ beside specs/"
+    );
+    assert!(!p.path("specs/out").exists());
+    let file = p.zkc(&["build", "specs/staging.kdl"]);
+    assert_eq!(code(&file), 2);
+    assert!(
+        stderr(&file).contains("run `zkc build specs`"),
+        "{}",
+        stderr(&file)
+    );
+    let root = p.zkc(&["check", "."]);
+    assert_eq!(code(&root), 2);
+    assert!(
+        stderr(&root).contains("run `zkc check specs`"),
+        "{}",
+        stderr(&root)
+    );
+}
+
+#[test]
+fn every_command_has_help_with_an_example_and_the_man_page_has_exit_status() {
+    let p = Project::new(&[]);
+    for command in [
+        "build",
+        "check",
+        "diff",
+        "explain",
+        "render",
+        "init",
+        "fmt",
+        "completions",
+        "man",
+    ] {
+        let help = stdout(&p.zkc(&[command, "--help"]));
+        assert!(help.contains("Example"), "{command}:\n{help}");
+        // Every argument and option is described: clap prints a bare name otherwise.
+        for line in help
+            .lines()
+            .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let described = words.len() > 1 && !words[0].starts_with("zkc");
+            assert!(
+                described || !line.trim_start().starts_with(['-', '[', '<']),
+                "{command}: {line}"
+            );
+        }
+    }
+    let man = stdout(&p.zkc(&["man"]));
+    assert!(man.contains(".SH \"EXIT STATUS\""), "{man}");
+    for code in 0..=3 {
+        assert!(
+            man.contains(&format!(".B {code}\n")),
+            "exit {code} in the man page"
+        );
+    }
+    assert!(!man.contains("(1)"), "names no other man page");
+    assert!(
+        man.contains("zkc render"),
+        "every command is described in the page"
+    );
+}
+
+#[test]
+fn completions_offer_environments_ensembles_and_codes() {
+    let p = example();
+    for shell in ["bash", "zsh", "fish"] {
+        let script = stdout(&p.zkc(&["completions", shell, "specs"]));
+        for word in [
+            "staging",
+            "staging/zookeeper",
+            "develop/zookeeper",
+            "ZK0046",
+        ] {
+            assert!(script.contains(word), "{shell}: {word} missing");
+        }
+    }
+    // Without specs, the codes are still offered; the command still accepts any target.
+    let bare = Project::new(&[]);
+    assert!(stdout(&bare.zkc(&["completions", "bash"])).contains("ZK0001"));
+}

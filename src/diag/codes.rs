@@ -449,4 +449,17 @@ Example:
 
 Fix: quote it: `image \"docker.io/library/zookeeper:3.9.4\"`. Quoting every string value is
 the house style of the example specs.";
+
+    PathPrefixMismatch = "ZK0060", Warning, "path-prefix does not match the repository",
+"The Argo CD Application and the Flux Kustomization tell the controller where the output
+directory is in the git repository. By default zkc derives `path-prefix` from where the output
+directory really sits (it looks for the repository's `.git` above it); a `path-prefix` set in
+the spec that says something else makes the controller sync a directory that does not exist or
+belongs to someone else.
+
+Example:
+    argocd repo=\"https://git.example.com/platform.git\" path-prefix=\"out\"
+    // but the output directory is deploy/zookeeper/out in the repository
+
+Fix: remove `path-prefix` (the derived value is used), or set the path the warning names.";
 }
