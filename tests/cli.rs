@@ -1,5 +1,5 @@
 //! The command line, run as the real binary against temporary spec trees: the output contract
-//! of DESIGN.md §4 (determinism, no-op rebuilds, ownership, pruning, failed builds) and the
+//! of docs/design.md §3 and the README (determinism, no-op rebuilds, ownership, pruning, failed builds) and the
 //! exit codes of the README.
 
 use std::fs;
