@@ -677,7 +677,10 @@ fn print_unified(old: &str, new: &str, a: &str, b: &str, color: bool) {
 
 fn explain(ui: &Ui, target: &str, specs: &Path) -> u8 {
     if let Some(code) = Code::parse(target) {
-        out!("{}", crate::explain::code(code));
+        match ui.format {
+            MessageFormat::Json => outln!("{}", crate::explain::code_json(code)),
+            _ => out!("{}", crate::explain::code(code)),
+        }
         return EXIT_OK;
     }
     if !target.contains('/') {
@@ -689,10 +692,9 @@ fn explain(ui: &Ui, target: &str, specs: &Path) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let (env, e) = match find(&compilation, target) {
-        Ok((env, Some(e))) => (env, e),
-        Ok((_, None)) => unreachable!("the target names an ensemble"),
-        Err(message) => return fail(message),
+    // `target` holds a `/`, so a match names an ensemble.
+    let Ok((env, Some(e))) = find(&compilation, target) else {
+        return fail(find(&compilation, target).err().unwrap_or_default());
     };
     match ui.format {
         MessageFormat::Json => outln!(

@@ -21,6 +21,19 @@ pub fn code(code: Code) -> String {
     )
 }
 
+/// A diagnostic code as one JSON object (`zkc explain CODE --message-format json`).
+pub fn code_json(code: Code) -> serde_json::Value {
+    serde_json::json!({
+        "code": code.as_str(),
+        "severity": match code.severity() {
+            crate::diag::Severity::Error => "error",
+            crate::diag::Severity::Warning => "warning",
+        },
+        "title": code.title(),
+        "explanation": code.explanation(),
+    })
+}
+
 pub fn ensemble(sources: &SourceMap, env: &Environment, e: &Ensemble) -> String {
     let mut out = String::new();
     let (line, col) = sources.line_col(e.loc.file, e.loc.span.offset);

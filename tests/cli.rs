@@ -811,6 +811,15 @@ fn explain_prints_json_with_every_origin() {
         "built-in"
     );
     assert_eq!(v["values"]["heap"]["origin"]["layer"], "derived");
+    let out = p.zkc(&["--message-format", "json", "explain", "ZK0046"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["code"], "ZK0046");
+    assert!(
+        v["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("acknowledge-resize")
+    );
 }
 
 #[test]
