@@ -1,7 +1,8 @@
 //! `zkc fmt` over generated KDL v2 documents with comments in every place the language allows:
 //! own-line, end-of-line and block comments (nested, multi-line) before, after and inside nodes,
 //! between entries, around `=`, after `{`, on continued lines; slashdash on nodes, arguments,
-//! properties and children blocks; blank lines; `;` terminators and one-line blocks.
+//! properties and children blocks; blank lines; `;` terminators and one-line blocks; values of
+//! every kind (raw, multi-line, type-annotated).
 //!
 //! Properties: every comment and slashdashed item is still there, each blank line between two
 //! items still separates them, the document means the same (equal after `clear_format`), and
@@ -63,6 +64,8 @@ enum Value {
     Keyword(&'static str),
     Raw,
     MultiLine,
+    /// With a type annotation, as in `spread (final)"required"`.
+    Typed,
 }
 
 fn value() -> impl Strategy<Value = Value> {
@@ -75,6 +78,7 @@ fn value() -> impl Strategy<Value = Value> {
         prop_oneof![Just("#true"), Just("#false"), Just("#null")].prop_map(Value::Keyword),
         Just(Value::Raw),
         Just(Value::MultiLine),
+        Just(Value::Typed),
     ]
 }
 
@@ -208,6 +212,7 @@ impl Render {
             Value::Keyword(k) => (*k).into(),
             Value::Raw => "#\"raw \"quoted\" /- x\"#".into(),
             Value::MultiLine => format!("\"\"\"\n{indent}  line\n{indent}  \"\"\""),
+            Value::Typed => "(final)\"required\"".into(),
         }
     }
 
@@ -252,8 +257,9 @@ impl Render {
     /// Renders a node; returns its marker (its name).
     fn node(&mut self, n: &Node, indent: &str, prefix: &str, last_in_block: bool) -> String {
         let name = self.id("n");
+        // A quoted name also gets a type annotation: `(kind)"n1"`.
         let shown = if n.quoted_name {
-            format!("\"{name}\"")
+            format!("(kind)\"{name}\"")
         } else {
             name.clone()
         };
