@@ -20,6 +20,12 @@ pub(crate) use syntax::dns_label;
 pub trait Deployed {
     /// The replica count of the ensemble's StatefulSet in `out/`, if it exists there.
     fn servers(&self, namespace: &str, ensemble: &str) -> Option<i64>;
+
+    /// Where the output directory sits in its git repository (`deploy/zk/out`), when known:
+    /// the default `path-prefix` of the Argo CD and Flux objects.
+    fn path_prefix(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Longest ensemble name: the StatefulSet controller adds `-<10-char hash>` to it in the

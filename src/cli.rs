@@ -5,13 +5,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::compile::{self, Compilation, NothingDeployed};
 use crate::diag::render::{MessageFormat, escape_data, escape_property, printable, render};
 use crate::diag::{Code, Severity};
+use crate::model::{Ensemble, Environment};
 use crate::output::{self, Current, DeployedOut, Plan};
 use crate::source::LoadError;
+
+mod help;
 
 /// `print!` that stops quietly when standard output is a closed pipe (see [`written`]).
 macro_rules! out {
@@ -46,17 +49,45 @@ pub const EXIT_SPEC_ERRORS: u8 = 1;
 pub const EXIT_USAGE_OR_IO: u8 = 2;
 pub const EXIT_DRIFT: u8 = 3;
 
+/// What each exit code means: the man page's EXIT STATUS section and `zkc --help` read this
+/// one table (README "Exit codes" says the same in prose).
+pub const EXIT_STATUS: &[(u8, &str)] = &[
+    (EXIT_OK, "success"),
+    (
+        EXIT_SPEC_ERRORS,
+        "a spec has errors (or warnings, with --deny-warnings); nothing was written",
+    ),
+    (
+        EXIT_USAGE_OR_IO,
+        "usage or I/O error, an unknown environment or ensemble, a file zkc did not generate where it must write, a locked or interrupted output directory; nothing was written",
+    ),
+    (
+        EXIT_DRIFT,
+        "zkc check: the output directory is not what the specs produce; zkc fmt --check: a file is not formatted",
+    ),
+];
+
+const MAIN_EXAMPLES: &str = "Examples:
+  zkc init specs                  write a commented starter specs directory
+  zkc build                       compile specs/ into out/
+  zkc explain staging/zookeeper   every resolved value and where it came from
+  zkc fmt --check && zkc check    the CI gate
+
+Exit status: 0 success, 1 spec errors, 2 usage or I/O error, 3 stale output or unformatted specs.";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "zkc",
     version,
-    about = "Compile KDL specs into production-grade ZooKeeper manifests for Kubernetes GitOps"
+    about = "Compile KDL specs into production-grade ZooKeeper manifests for Kubernetes GitOps",
+    after_help = MAIN_EXAMPLES
 )]
 pub struct Cli {
-    /// How diagnostics are printed.
+    /// How diagnostics are printed: for people, one JSON object per line, or GitHub Actions
+    /// workflow commands.
     #[arg(long, value_enum, default_value = "human", global = true)]
     message_format: MessageFormat,
-    /// When to use colours (also honours NO_COLOR).
+    /// When to use colours (auto: on a terminal, unless NO_COLOR is set).
     #[arg(long, value_enum, default_value = "auto", global = true)]
     color: Color,
     /// Treat warnings as errors.
@@ -84,28 +115,101 @@ enum Color {
 
 #[derive(clap::Args, Debug)]
 struct Paths {
-    /// The specs directory.
-    #[arg(default_value = "specs")]
+    /// The specs directory (every *.kdl file under it is read).
+    #[arg(default_value = "specs", value_hint = ValueHint::DirPath)]
     specs: PathBuf,
     /// The output directory [default: `out` next to the specs directory].
-    #[arg(long)]
+    #[arg(long, value_hint = ValueHint::DirPath)]
     out: Option<PathBuf>,
 }
 
 impl Paths {
+    /// `out` next to the specs directory. The specs directory is resolved first when it is `.`
+    /// or `..`, so `zkc build .` inside `specs/` writes the `out/` beside it.
     fn out(&self) -> PathBuf {
-        self.out.clone().unwrap_or_else(|| {
-            match self.specs.parent().filter(|p| !p.as_os_str().is_empty()) {
-                Some(parent) => parent.join("out"),
-                None => PathBuf::from("out"),
-            }
-        })
+        if let Some(out) = &self.out {
+            return out.clone();
+        }
+        let named = matches!(
+            self.specs.components().next_back(),
+            Some(std::path::Component::Normal(_))
+        );
+        let specs = match named {
+            true => self.specs.clone(),
+            false => self
+                .specs
+                .canonicalize()
+                .unwrap_or_else(|_| self.specs.clone()),
+        };
+        match specs.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(parent) => parent.join("out"),
+            None => PathBuf::from("out"),
+        }
+    }
+}
+
+/// The command to suggest when the specs argument is not a specs directory: a spec file
+/// (`zkc build specs/staging.kdl`) or a project root holding `specs/` (`zkc build .`).
+/// Environments import libraries, so zkc always compiles a whole directory.
+fn misplaced_specs(command: &str, specs: &Path) -> Option<String> {
+    let suggest = |dir: &Path| {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        format!("zkc {command} {}", dir.display())
+    };
+    if specs.is_file() {
+        let dir = specs.parent().unwrap_or(Path::new("."));
+        return Some(format!(
+            "{} is a file; zkc {command} compiles a whole specs directory (environments import libraries): run `{}`",
+            specs.display(),
+            suggest(dir)
+        ));
+    }
+    let inner = match specs == Path::new(".") {
+        true => PathBuf::from("specs"),
+        false => specs.join("specs"),
+    };
+    let has_own_specs = std::fs::read_dir(specs).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "kdl"))
+    });
+    (inner.is_dir() && !has_own_specs).then(|| {
+        format!(
+            "{} holds a specs directory but no spec files of its own: run `{}`",
+            specs.display(),
+            suggest(&inner)
+        )
+    })
+}
+
+/// The output directory with the default `path-prefix` derived from its place in the git
+/// repository.
+struct InRepository<'a> {
+    out: &'a dyn crate::check::Deployed,
+    prefix: Option<String>,
+}
+
+impl crate::check::Deployed for InRepository<'_> {
+    fn servers(&self, namespace: &str, ensemble: &str) -> Option<i64> {
+        self.out.servers(namespace, ensemble)
+    }
+
+    fn path_prefix(&self) -> Option<&str> {
+        self.prefix.as_deref()
     }
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Compile every environment and write the output tree (only files whose bytes change).
+    #[command(after_help = "Examples:
+  zkc build                      specs/ into out/ next to it
+  zkc build specs --out deploy   another output directory
+  zkc build --lock-wait 60       wait up to a minute for another build")]
     Build {
         #[command(flatten)]
         paths: Paths,
@@ -114,35 +218,94 @@ enum Command {
         lock_wait: u64,
     },
     /// Compile in memory and compare with the output tree; exit 3 when it is stale.
+    #[command(after_help = "Examples:
+  zkc check                                    exit 3 when out/ is stale
+  zkc --message-format github check specs      annotations in a pull request")]
     Check(Paths),
     /// Show, as a unified diff, what `build` would change.
+    #[command(after_help = "Examples:
+  zkc diff
+  zkc diff --color always | less -R")]
     Diff(Paths),
     /// Explain a diagnostic code (`ZK0020`), or show a resolved ensemble (`ENV/ENSEMBLE`) with
     /// the origin of every value.
+    #[command(after_help = "Examples:
+  zkc explain ZK0046
+  zkc explain staging/zookeeper
+  zkc --message-format json explain staging/zookeeper")]
     Explain {
+        /// A diagnostic code (`ZK0020`) or `ENVIRONMENT/ENSEMBLE`.
+        #[arg(value_name = "CODE|ENV/ENSEMBLE")]
         target: String,
-        #[arg(default_value = "specs")]
+        /// The specs directory.
+        #[arg(default_value = "specs", value_hint = ValueHint::DirPath)]
+        specs: PathBuf,
+    },
+    /// Print the YAML documents of one environment (`ENV`) or one ensemble (`ENV/ENSEMBLE`),
+    /// `---` separated, as `kustomize build` does; nothing is written.
+    #[command(after_help = "Examples:
+  zkc render staging
+  zkc render staging/zookeeper | kubectl apply --dry-run=server -f -")]
+    Render {
+        /// `ENVIRONMENT` or `ENVIRONMENT/ENSEMBLE`.
+        #[arg(value_name = "ENV[/ENSEMBLE]")]
+        target: String,
+        /// The specs directory.
+        #[arg(default_value = "specs", value_hint = ValueHint::DirPath)]
         specs: PathBuf,
     },
     /// Write a starter specs directory: a shared library and the `default`, `staging` and
     /// `develop` environments, commented. Refuses to overwrite existing files.
+    #[command(after_help = "Examples:
+  zkc init
+  zkc init platform/specs")]
     Init {
-        #[arg(default_value = "specs")]
+        /// Where to write the specs.
+        #[arg(default_value = "specs", value_hint = ValueHint::DirPath)]
         dir: PathBuf,
     },
-    /// Format spec files canonically (comments kept); with --check, list the files that would
-    /// change and exit 3.
+    /// Format spec files canonically, keeping every comment; with --check, show the diff of
+    /// what would change and exit 3.
+    #[command(after_help = "Examples:
+  zkc fmt
+  zkc fmt --check specs/staging.kdl")]
     Fmt {
+        /// Change nothing: print the diff and exit 3 when a file is not formatted.
         #[arg(long)]
         check: bool,
         /// Spec files or directories.
-        #[arg(default_value = "specs")]
+        #[arg(default_value = "specs", value_hint = ValueHint::AnyPath)]
         paths: Vec<PathBuf>,
     },
-    /// Print a shell completion script.
-    Completions { shell: clap_complete::Shell },
+    /// Print a shell completion script; the environments and ensembles of SPECS (when it
+    /// exists) and every diagnostic code are offered where a command expects them.
+    #[command(after_help = "Examples:
+  zkc completions bash > ~/.local/share/bash-completion/completions/zkc
+  zkc completions zsh specs > ~/.zfunc/_zkc
+Regenerate the script after adding an environment or an ensemble.")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+        /// The specs directory whose environments and ensembles are offered.
+        #[arg(default_value = "specs", value_hint = ValueHint::DirPath)]
+        specs: PathBuf,
+    },
     /// Print the man page (roff).
+    #[command(after_help = "Example:
+  zkc man | man -l -")]
     Man,
+}
+
+impl Command {
+    /// The command's name and specs directory, for those that compile one.
+    fn specs(&self) -> Option<(&'static str, &Path)> {
+        match self {
+            Command::Build { paths, .. } => Some(("build", &paths.specs)),
+            Command::Check(paths) => Some(("check", &paths.specs)),
+            Command::Diff(paths) => Some(("diff", &paths.specs)),
+            _ => None,
+        }
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -162,7 +325,10 @@ pub fn main() -> ExitCode {
 
 struct Ui {
     format: MessageFormat,
+    /// Colours in diagnostics (standard error).
     color: bool,
+    /// Colours in diffs (standard output).
+    color_out: bool,
     deny_warnings: bool,
     quiet: bool,
     timings: bool,
@@ -171,17 +337,16 @@ struct Ui {
 
 impl Ui {
     fn new(cli: &Cli) -> Ui {
-        let color = match cli.color {
+        // `--color always` wins over NO_COLOR: an explicit flag is the user's latest word.
+        let color = |terminal: bool| match cli.color {
             Color::Always => true,
             Color::Never => false,
-            Color::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stderr().is_terminal()
-            }
+            Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
         };
         Ui {
             format: cli.message_format,
-            color,
+            color: color(std::io::stderr().is_terminal()),
+            color_out: color(std::io::stdout().is_terminal()),
             deny_warnings: cli.deny_warnings,
             quiet: cli.quiet,
             timings: cli.timings,
@@ -230,6 +395,11 @@ impl Ui {
 
 fn run(cli: &Cli) -> u8 {
     let ui = Ui::new(cli);
+    if let Some((command, specs)) = cli.command.specs()
+        && let Some(message) = misplaced_specs(command, specs)
+    {
+        return fail(message);
+    }
     match &cli.command {
         Command::Build { paths, lock_wait } => {
             build(&ui, paths, std::time::Duration::from_secs(*lock_wait))
@@ -237,19 +407,18 @@ fn run(cli: &Cli) -> u8 {
         Command::Check(paths) => check(&ui, paths),
         Command::Diff(paths) => diff(&ui, paths),
         Command::Explain { target, specs } => explain(&ui, target, specs),
+        Command::Render { target, specs } => render_target(&ui, target, specs),
         Command::Init { dir } => init(&ui, dir),
         Command::Fmt { check, paths } => fmt(&ui, paths, *check),
-        Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "zkc", &mut std::io::stdout());
+        Command::Completions { shell, specs } => {
+            help::completions(*shell, specs, &mut std::io::stdout());
             EXIT_OK
         }
-        Command::Man => {
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => EXIT_OK,
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK, // `zkc man | head`
-                Err(e) => fail(e),
-            }
-        }
+        Command::Man => match help::man_page(&mut std::io::stdout()) {
+            Ok(()) => EXIT_OK,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK, // `zkc man | head`
+            Err(e) => fail(e),
+        },
     }
 }
 
@@ -264,8 +433,12 @@ fn compile_against(ui: &Ui, paths: &Paths) -> Result<(Compilation, Current, Path
     let started = Instant::now();
     let current = Current::read(&out).map_err(fail)?;
     ui.timing("read out/", started.elapsed());
-    let compilation = compile::compile_dir(&paths.specs, &DeployedOut(&current))
-        .map_err(|e: LoadError| fail(e))?;
+    let deployed = InRepository {
+        out: &DeployedOut(&current),
+        prefix: crate::repo::path_in_repository(&out),
+    };
+    let compilation =
+        compile::compile_dir(&paths.specs, &deployed).map_err(|e: LoadError| fail(e))?;
     for (stage, elapsed) in &compilation.timings {
         ui.timing(stage, *elapsed);
     }
@@ -384,7 +557,7 @@ fn check(ui: &Ui, paths: &Paths) -> u8 {
     }
     if ui.format == MessageFormat::Human {
         outln!();
-        changes.print_diff();
+        changes.print_diff(ui.color_out);
     }
     eprintln!(
         "zkc: {} is out of date: {} missing, {} stale, {} extra; run `zkc build` and commit the result",
@@ -410,7 +583,7 @@ fn diff(ui: &Ui, paths: &Paths) -> u8 {
         outln!("# {}", c.summary);
     }
     outln!();
-    changes.print_diff();
+    changes.print_diff(ui.color_out);
     EXIT_OK
 }
 
@@ -452,8 +625,7 @@ impl<'a> Changes<'a> {
         Changes(changes)
     }
 
-    fn print_diff(&self) {
-        let mut stdout = std::io::stdout().lock();
+    fn print_diff(&self, color: bool) {
         for c in &self.0 {
             let path = c.path.display().to_string();
             let a = if c.old.is_empty() {
@@ -466,52 +638,140 @@ impl<'a> Changes<'a> {
             } else {
                 format!("b/{path}")
             };
-            let text = similar::TextDiff::from_lines(c.old, c.new);
-            written(write!(
-                stdout,
-                "{}",
-                text.unified_diff().context_radius(3).header(&a, &b)
-            ));
+            print_unified(c.old, c.new, &a, &b, color);
+        }
+    }
+}
+
+/// A unified diff on standard output, coloured like `git diff` when `color` is on.
+fn print_unified(old: &str, new: &str, a: &str, b: &str, color: bool) {
+    let text = similar::TextDiff::from_lines(old, new);
+    let diff = text
+        .unified_diff()
+        .context_radius(3)
+        .header(a, b)
+        .to_string();
+    if !color {
+        return out!("{diff}");
+    }
+    let mut stdout = std::io::stdout().lock();
+    let mut in_hunk = false;
+    for line in diff.split_inclusive('\n') {
+        in_hunk |= line.starts_with("@@");
+        let style = match line.as_bytes().first() {
+            _ if !in_hunk => "\x1b[1m",
+            Some(b'@') => "\x1b[36m",
+            Some(b'+') => "\x1b[32m",
+            Some(b'-') => "\x1b[31m",
+            _ => "",
+        };
+        let body = line.trim_end_matches('\n');
+        let end = &line[body.len()..];
+        if style.is_empty() {
+            written(write!(stdout, "{line}"));
+        } else {
+            written(write!(stdout, "{style}{body}\x1b[0m{end}"));
         }
     }
 }
 
 fn explain(ui: &Ui, target: &str, specs: &Path) -> u8 {
     if let Some(code) = Code::parse(target) {
-        out!("{}", crate::explain::code(code));
+        match ui.format {
+            MessageFormat::Json => outln!("{}", crate::explain::code_json(code)),
+            _ => out!("{}", crate::explain::code(code)),
+        }
         return EXIT_OK;
     }
-    let Some((env_name, ensemble_name)) = target.split_once('/') else {
+    if !target.contains('/') {
         return fail(format!(
             "`{target}` is neither a diagnostic code (ZK0020) nor ENVIRONMENT/ENSEMBLE"
         ));
-    };
-    let compilation = match compile::compile_dir(specs, &NothingDeployed) {
-        Ok(c) => c,
-        Err(e) => return fail(e),
-    };
-    if ui.report(&compilation) {
-        return EXIT_SPEC_ERRORS;
     }
-    let Some(env) = compilation.environments.iter().find(|e| e.name == env_name) else {
-        let names: Vec<&str> = compilation
-            .environments
-            .iter()
-            .map(|e| e.name.as_str())
-            .collect();
-        return fail(format!(
+    let compilation = match compiled(ui, specs) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    // `target` holds a `/`, so a match names an ensemble.
+    let Ok((env, Some(e))) = find(&compilation, target) else {
+        return fail(find(&compilation, target).err().unwrap_or_default());
+    };
+    match ui.format {
+        MessageFormat::Json => outln!(
+            "{}",
+            crate::explain::ensemble_json(&compilation.sources, env, e)
+        ),
+        _ => out!("{}", crate::explain::ensemble(&compilation.sources, env, e)),
+    }
+    EXIT_OK
+}
+
+/// The specs compiled on their own (no output directory); `Err` is the exit code after the
+/// diagnostics were printed.
+fn compiled(ui: &Ui, specs: &Path) -> Result<Compilation, u8> {
+    let compilation = compile::compile_dir(specs, &NothingDeployed).map_err(fail)?;
+    if ui.report(&compilation) {
+        return Err(EXIT_SPEC_ERRORS);
+    }
+    Ok(compilation)
+}
+
+/// The environment and (for `ENV/ENSEMBLE`) ensemble a command line names, or what to say.
+fn find<'c>(
+    c: &'c Compilation,
+    target: &str,
+) -> Result<(&'c Environment, Option<&'c Ensemble>), String> {
+    let (env_name, ensemble_name) = match target.split_once('/') {
+        Some((env, ensemble)) => (env, Some(ensemble)),
+        None => (target, None),
+    };
+    let Some(env) = c.environments.iter().find(|e| e.name == env_name) else {
+        let names: Vec<&str> = c.environments.iter().map(|e| e.name.as_str()).collect();
+        return Err(format!(
             "no environment `{env_name}`; {}",
             crate::diag::unknown_name_help(env_name, &names)
         ));
     };
-    let Some(e) = env.ensembles.iter().find(|e| e.name == ensemble_name) else {
-        let names: Vec<&str> = env.ensembles.iter().map(|e| e.name.as_str()).collect();
-        return fail(format!(
-            "no ensemble `{ensemble_name}` in `{env_name}`; {}",
-            crate::diag::unknown_name_help(ensemble_name, &names)
-        ));
+    let Some(ensemble_name) = ensemble_name else {
+        return Ok((env, None));
     };
-    out!("{}", crate::explain::ensemble(&compilation.sources, env, e));
+    match env.ensembles.iter().find(|e| e.name == ensemble_name) {
+        Some(e) => Ok((env, Some(e))),
+        None => {
+            let names: Vec<&str> = env.ensembles.iter().map(|e| e.name.as_str()).collect();
+            Err(format!(
+                "no ensemble `{ensemble_name}` in `{env_name}`; {}",
+                crate::diag::unknown_name_help(ensemble_name, &names)
+            ))
+        }
+    }
+}
+
+/// `zkc render`: the objects `kustomize build out/<namespace>` would print (the
+/// kustomization itself and the Argo CD and Flux objects are not among them).
+fn render_target(ui: &Ui, target: &str, specs: &Path) -> u8 {
+    let compilation = match compiled(ui, specs) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let (env, ensemble) = match find(&compilation, target) {
+        Ok(found) => found,
+        Err(message) => return fail(message),
+    };
+    let tree = compilation.tree.as_ref().expect("no errors, so a tree");
+    let paths: Vec<String> = match ensemble {
+        Some(e) => crate::render::ensemble_paths(env, e),
+        None => {
+            let dir = format!("{}/", env.namespace.value);
+            tree.keys()
+                .filter(|p| p.starts_with(&dir) && !p.ends_with("/kustomization.yaml"))
+                .cloned()
+                .collect()
+        }
+    };
+    for path in &paths {
+        out!("---\n{}", tree[path]);
+    }
     EXIT_OK
 }
 
@@ -585,10 +845,11 @@ fn fmt(ui: &Ui, paths: &[PathBuf], check: bool) -> u8 {
         let file = sources.get(id);
         match crate::fmt::format(&file.text) {
             Ok(formatted) if formatted != *file.text => {
-                changed.push((file.name.clone(), formatted))
+                changed.push((file.name.clone(), file.text.clone(), formatted))
             }
             Ok(_) => {}
-            Err(_) => failed = true,
+            Err(crate::fmt::FmtError::Syntax(_)) => failed = true,
+            Err(e) => return fail(format!("{}: {e}", file.name)),
         }
     }
     if failed {
@@ -597,9 +858,16 @@ fn fmt(ui: &Ui, paths: &[PathBuf], check: bool) -> u8 {
         ui.report(&compilation);
         return EXIT_SPEC_ERRORS;
     }
-    for (name, formatted) in &changed {
+    for (name, old, formatted) in &changed {
         if check {
             outln!("would reformat: {name}");
+            print_unified(
+                old,
+                formatted,
+                &format!("a/{name}"),
+                &format!("b/{name}"),
+                ui.color_out,
+            );
         } else if let Err(e) = crate::write::replace(Path::new(name), formatted.as_bytes()) {
             return fail(e);
         } else if ui.verbose {

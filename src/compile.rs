@@ -62,7 +62,10 @@ pub fn compile(sources: SourceMap, deployed: &dyn Deployed) -> Compilation {
     // The KDL documents keep every token's formatting; nothing needs them past resolution.
     drop(parsed);
     lap("resolve");
-    let environments = model::build(&sources, resolved);
+    let mut environments = model::build(&sources, resolved);
+    if let Some(prefix) = deployed.path_prefix() {
+        crate::repo::apply_path_prefix(&mut environments, prefix, &mut diags);
+    }
     check::check(&environments, deployed, &mut diags);
     lap("check");
     let mut tree = None;

@@ -157,7 +157,7 @@ pub struct Ensemble {
 pub struct ArgoCd {
     pub repo: Option<Sp<String>>,
     pub revision: String,
-    pub path_prefix: String,
+    pub path_prefix: Sp<String>,
     pub project: String,
     pub server: Option<String>,
     pub cluster: Option<String>,
@@ -172,7 +172,7 @@ pub struct ArgoCd {
 pub struct Flux {
     pub source: Option<Sp<String>>,
     pub source_namespace: Option<String>,
-    pub path_prefix: String,
+    pub path_prefix: Sp<String>,
     pub app_namespace: String,
     pub interval: String,
     pub prune: bool,
@@ -342,7 +342,7 @@ pub fn build(
             let argocd = leaf_loc(&env.leaves, "argocd.").map(|loc| ArgoCd {
                 repo: get.opt_str("argocd.repo"),
                 revision: get.str("argocd.revision").value,
-                path_prefix: get.str("argocd.path-prefix").value,
+                path_prefix: get.str("argocd.path-prefix"),
                 project: get.str("argocd.project").value,
                 server: get.opt_str("argocd.server").map(|s| s.value),
                 cluster: get.opt_str("argocd.cluster").map(|s| s.value),
@@ -355,7 +355,7 @@ pub fn build(
             let flux = leaf_loc(&env.leaves, "flux.").map(|loc| Flux {
                 source: get.opt_str("flux.source"),
                 source_namespace: get.opt_str("flux.source-namespace").map(|s| s.value),
-                path_prefix: get.str("flux.path-prefix").value,
+                path_prefix: get.str("flux.path-prefix"),
                 app_namespace: get.str("flux.app-namespace").value,
                 interval: get.str("flux.interval").value,
                 prune: get.bool("flux.prune").value,

@@ -76,6 +76,16 @@ fn environment(env: &Environment) -> Vec<(String, String)> {
     files
 }
 
+/// The paths (relative to the output directory) of the files of one ensemble, sorted.
+pub fn ensemble_paths(env: &Environment, e: &crate::model::Ensemble) -> Vec<String> {
+    let mut paths: Vec<String> = emit::ensemble(env, e)
+        .iter()
+        .map(|o| format!("{}/{}", env.namespace.value, o.file_name()))
+        .collect();
+    paths.sort();
+    paths
+}
+
 /// The first line of the file at `rel`. Every piece of user text (the path holds the namespace
 /// and object names) is [`quoted`], so no name can end the comment and start YAML of its own.
 pub(crate) fn header(rel: &str, spec_file: &str, environment: &str) -> String {

@@ -234,7 +234,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         }),
         default: Default::Derived("the memory limit less a quarter, and at least 192Mi less"),
         doc: "JVM maximum heap (-Xmx, through the image's ZK_SERVER_HEAP); must be below the memory limit",
-        example: "heap \"1536Mi\"",
+        example: "heap \"768Mi\"",
     },
     Setting {
         name: "storage",
@@ -300,7 +300,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         name: "peer-discovery",
         shape: Shape::Value(Kind::Choice(PeerDiscovery::WORDS)),
         default: Default::Str("headless"),
-        doc: "how servers find each other: one headless Service publishing not-ready addresses, or one Service per server (the original layout)",
+        doc: "how servers find each other: one headless Service publishing not-ready addresses, or one Service per server (the legacy deployment's layout)",
         example: "peer-discovery \"per-server-services\"",
     },
     Setting {

@@ -5,6 +5,8 @@ use kdl::KdlDocument;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::{FileId, SourceMap};
 
+mod v1;
+
 /// Deeper nesting than this is refused before it can exhaust the stack of a recursive walk.
 /// Real specs nest four levels (`environment` → `ensemble` → `zoo-cfg` → `autopurge`).
 pub const MAX_DEPTH: usize = 32;
@@ -40,32 +42,62 @@ fn parse_file(sources: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Opt
     match KdlDocument::parse_v2(text) {
         Ok(doc) => Some(doc),
         Err(err) => {
-            for d in root_causes(err.diagnostics) {
-                let message = d.message.unwrap_or_else(|| "invalid KDL".to_owned());
-                let help = d.help.unwrap_or_else(|| {
-                    "KDL v2: strings in quotes, booleans #true/#false, blocks in { }".to_owned()
-                });
-                diags.push(
-                    Diagnostic::new(Code::Syntax, message)
-                        .at(file, d.span, d.label.unwrap_or_else(|| "here".to_owned()))
-                        .help(help),
-                );
-            }
+            report_errors(text, file, err, diags);
             None
         }
     }
+}
+
+/// One diagnostic per mistake: each KDL v1 spelling or unquoted string with what to write
+/// instead, then the parser's own errors that are not about those places.
+fn report_errors(text: &str, file: FileId, err: kdl::KdlError, diags: &mut Diagnostics) {
+    let mistakes = v1::mistakes(text);
+    for m in &mistakes {
+        diags.push(
+            Diagnostic::new(m.code, m.message())
+                .at(
+                    file,
+                    miette::SourceSpan::new(m.start.into(), m.end - m.start),
+                    m.label(),
+                )
+                .help(m.help()),
+        );
+    }
+    let explained = |span: miette::SourceSpan| {
+        mistakes
+            .iter()
+            .any(|m| span.offset() < m.end && m.start < span.offset() + span.len().max(1))
+    };
+    let causes = root_causes(err.diagnostics);
+    let only_follow_on = !mistakes.is_empty();
+    for d in causes {
+        if explained(d.span) || (only_follow_on && is_follow_on(&d)) {
+            continue;
+        }
+        let message = d.message.unwrap_or_else(|| "invalid KDL".to_owned());
+        let help = d.help.unwrap_or_else(|| {
+            "KDL v2: strings in quotes, booleans #true/#false, blocks in { }".to_owned()
+        });
+        diags.push(
+            Diagnostic::new(Code::Syntax, message)
+                .at(file, d.span, d.label.unwrap_or_else(|| "here".to_owned()))
+                .help(help),
+        );
+    }
+}
+
+fn is_follow_on(d: &kdl::KdlDiagnostic) -> bool {
+    matches!(d.label.as_deref(), Some("not closed" | "not EOF"))
 }
 
 /// The kdl parser recovers from an error by reporting every block it can no longer close and
 /// everything after it ("No closing '}'", "Expected end of document"): one bad number became
 /// eight errors. Those follow-on errors are dropped when a real cause is among them.
 fn root_causes(errors: Vec<kdl::KdlDiagnostic>) -> Vec<kdl::KdlDiagnostic> {
-    let follow_on =
-        |d: &kdl::KdlDiagnostic| matches!(d.label.as_deref(), Some("not closed" | "not EOF"));
-    if errors.iter().all(follow_on) {
+    if errors.iter().all(is_follow_on) {
         return errors.into_iter().take(1).collect();
     }
-    errors.into_iter().filter(|d| !follow_on(d)).collect()
+    errors.into_iter().filter(|d| !is_follow_on(d)).collect()
 }
 
 /// Longest chain of slashdashes (`/- /- node`) or of type annotations (`(a)(b)1`) accepted

@@ -58,6 +58,13 @@ bad! {
     syntax_unclosed_block: [("a.kdl", "environment \"a\" {\n    ensemble \"zk\" {\n")];
     syntax_bad_number: [("a.kdl", &env("servers 3."))];
     syntax_v1_boolean: [("a.kdl", &env("retain-storage true"))];
+    syntax_v1_boolean_property: [("a.kdl", &env("servers 5 acknowledge-resize=false"))];
+    syntax_v1_null: [("a.kdl", &env("priority-class null"))];
+    syntax_v1_raw_string: [("a.kdl", &env("jvm-flags r\"-Dzk.path=C:\\zk\""))];
+    syntax_v1_raw_string_with_hashes: [("a.kdl", &env("image r#\"zookeeper:3.9.4\"#"))];
+    syntax_unquoted_image_reference: [("a.kdl", &env("image docker.io/library/zookeeper:3.9.4"))];
+    syntax_unquoted_version: [("a.kdl", &env("labels version=3.9.4"))];
+    syntax_v1_one_diagnostic_per_mistake: [("a.kdl", &env("retain-storage false\n        image r\"zookeeper:3.9.4\"\n        storage 10Gi class=fast-ssd"))];
     syntax_too_deep: [("a.kdl", &"a {".repeat(40))];
     // Unknown names.
     unknown_setting_did_you_mean: [("a.kdl", &env("sever 5"))];

@@ -462,4 +462,47 @@ Example:
     ensemble \"zk\" { servers 3 }
 
 Fix: move it where the help says it belongs.";
+
+    V1Keyword = "ZK0061", Error, "KDL v1 keyword",
+"zkc reads KDL v2, where the keywords `true`, `false` and `null` of KDL v1 are written with a
+`#`. A bare `true` is neither a keyword nor a string in KDL v2, so the file does not parse.
+
+Example:
+    retain-storage true
+
+Fix: write `retain-storage #true` (and `#false`, `#null`).";
+
+    V1RawString = "ZK0062", Error, "KDL v1 raw string",
+"KDL v1 wrote raw strings (no escapes) as `r\"…\"` or `r#\"…\"#`; KDL v2 drops the `r` and
+needs at least one `#` on each side.
+
+Example:
+    jvm-flags r\"-Dpath=C:\\zk\"
+
+Fix: write `#\"-Dpath=C:\\zk\"#`.";
+
+    UnquotedString = "ZK0063", Error, "string value without quotes",
+"A value that is neither a number nor a valid KDL identifier must be quoted. Bare words are
+strings in KDL v2 only when they contain none of `\\ / ( ) { } ; [ ] \" # =` and do not start
+with a digit; an image reference with a registry (`docker.io/library/zookeeper:3.9.4`) or a
+version (`3.9.4`) is not one.
+
+Example:
+    image docker.io/library/zookeeper:3.9.4
+
+Fix: quote it: `image \"docker.io/library/zookeeper:3.9.4\"`. Quoting every string value is
+the house style of the example specs.";
+
+    PathPrefixMismatch = "ZK0064", Warning, "path-prefix does not match the repository",
+"The Argo CD Application and the Flux Kustomization tell the controller where the output
+directory is in the git repository. By default zkc derives `path-prefix` from where the output
+directory really sits (it looks for the repository's `.git` above it); a `path-prefix` set in
+the spec that says something else makes the controller sync a directory that does not exist or
+belongs to someone else.
+
+Example:
+    argocd repo=\"https://git.example.com/platform.git\" path-prefix=\"out\"
+    // but the output directory is deploy/zookeeper/out in the repository
+
+Fix: remove `path-prefix` (the derived value is used), or set the path the warning names.";
 }

@@ -165,7 +165,7 @@ pub fn application(env: &Environment, argo: &ArgoCd) -> Application {
                     .map(|r| r.value.clone())
                     .unwrap_or_default(),
                 target_revision: argo.revision.clone(),
-                path: format!("{}/{ns}", argo.path_prefix.trim_end_matches('/')),
+                path: format!("{}/{ns}", argo.path_prefix.value.trim_end_matches('/')),
             },
             destination: ApplicationDestination {
                 server,
@@ -235,7 +235,7 @@ pub fn flux_kustomization(env: &Environment, flux: &Flux) -> FluxKustomization {
         },
         spec: FluxKustomizationSpec {
             interval: flux.interval.clone(),
-            path: format!("./{}/{ns}", flux.path_prefix.trim_end_matches('/')),
+            path: format!("./{}/{ns}", flux.path_prefix.value.trim_end_matches('/')),
             prune: flux.prune,
             source_ref: SourceRef {
                 kind: "GitRepository",

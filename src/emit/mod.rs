@@ -97,7 +97,8 @@ pub fn environment(env: &Environment) -> EnvironmentObjects {
     }
 }
 
-fn ensemble(env: &Environment, e: &Ensemble) -> Vec<Object> {
+/// The objects of one ensemble, in `out/<namespace>/`.
+pub(crate) fn ensemble(env: &Environment, e: &Ensemble) -> Vec<Object> {
     let zoo_cfg = zoo_cfg::render(env, e);
     let mut objects = vec![
         Object::ServiceAccount(workload::service_account(env, e)),

@@ -28,7 +28,8 @@ pub fn client_service(env: &Environment, e: &Ensemble) -> Service {
 
 /// Services the servers find each other through. Peers must resolve each other before any of
 /// them is Ready (a quorum needs them all talking first), hence `publishNotReadyAddresses`:
-/// the origin's "DNS records appear only after the pod is ready" problem.
+/// the legacy deployment's "DNS records appear only after the pod is ready" problem
+/// (docs/design.md §1).
 pub fn peer_services(env: &Environment, e: &Ensemble) -> Vec<Service> {
     let ports = vec![
         service_port("client", e.ports.client.value),
@@ -83,7 +84,7 @@ fn service_port(name: &str, number: i64) -> ServicePort {
 
 /// Ingress only: quorum and election ports from the ensemble's own pods; the client
 /// (and metrics) port from the namespace, or the pods and namespaces the spec allows. This is
-/// the origin's namespace isolation, enforced by the network instead of by convention.
+/// the legacy deployment's namespace isolation, enforced by the network instead of by convention.
 pub fn network_policy(env: &Environment, e: &Ensemble) -> NetworkPolicy {
     let own_pods = NetworkPolicyPeer {
         pod_selector: Some(selector(e)),

@@ -1,5 +1,5 @@
 //! Stage 3: KDL documents → resolved environments. Every ensemble setting is composed from the
-//! layers of DESIGN.md §3 (built-in → imported libraries' `defaults` → the environment's
+//! layers of docs/design.md §2 (built-in → imported libraries' `defaults` → the environment's
 //! `defaults` → the `extends` template chain → the ensemble body), and every value remembers
 //! where it came from.
 

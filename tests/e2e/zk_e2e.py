@@ -41,7 +41,7 @@ import yaml
 from kazoo.client import KazooClient
 from kazoo.retry import KazooRetry
 
-# The launcher of DESIGN.md §6, plus Debian's servlet API so the AdminServer (admin.serverPort)
+# The launcher of docs/design.md §5 (level 5), plus Debian's servlet API so the AdminServer (admin.serverPort)
 # starts as it does in the official image.
 CLASSPATH = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar:/usr/share/java/servlet-api.jar"
 POD_INDEX_FIELD = "metadata.labels['apps.kubernetes.io/pod-index']"

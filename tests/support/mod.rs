@@ -105,6 +105,17 @@ impl Project {
             })
             .collect()
     }
+
+    /// The binary without the `--color=never` of [`Project::zkc`], with extra environment.
+    pub fn zkc_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_zkc"))
+            .args(args)
+            .envs(env.iter().copied())
+            .env_remove("NO_COLOR")
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap()
+    }
 }
 
 /// Every entry under `root` (links not followed), and whether it is a regular file.
