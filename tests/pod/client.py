@@ -70,6 +70,22 @@ def quorum(servers, path):
     return result
 
 
+def read(servers, path):
+    """The children of path and their data, read through every server (after a sync)."""
+    result = {"reads": {}, "errors": []}
+    for s in servers:
+        try:
+            zk = kazoo(s)
+            try:
+                zk.sync(path)
+                result["reads"][s] = {c: zk.get(f"{path}/{c}")[0].decode(errors="replace") for c in sorted(zk.get_children(path))}
+            finally:
+                zk.stop(); zk.close()
+        except Exception as e:  # reported, the suite decides
+            result["errors"].append(f"{s}: {type(e).__name__}: {e}")
+    return result
+
+
 def fill(servers, path, count, size):
     zk = kazoo(",".join(servers))
     t0 = time.time()
@@ -114,6 +130,8 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "quorum":
         out = quorum(args[0].split(","), args[1])
+    elif cmd == "read":
+        out = read(args[0].split(","), args[1])
     elif cmd == "fill":
         out = fill(args[0].split(","), args[1], int(args[2]), int(args[3]))
     elif cmd == "tcp":

@@ -611,6 +611,23 @@ class Kubelet:
         self.run([new])
         return new
 
+    def replace_pods(self, olds, sts):
+        """Delete every pod of `olds` (SIGTERM; all stopped before any is created again) and create
+        them from `sts`, a changed copy of their StatefulSet (what the controller does for a new
+        revision once the old pods are gone), on the same PVCs, network namespaces and addresses;
+        prepare() applies volume ownership again with the copy's fsGroup and fsGroupChangePolicy.
+        The new pods are not started."""
+        self.stop_pods(olds, signal.SIGTERM)
+        news = []
+        for old in olds:
+            new = Pod(self, sts, old.ordinal, replaces=old)
+            new.prepare()
+            new.dns = old.dns
+            new.write_hosts(old.dns)
+            news.append(new)
+        self.pods += news
+        return news
+
     def wire_dns(self, namespace, pods, objs):
         dns = {}
         for p in pods:

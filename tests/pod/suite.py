@@ -10,9 +10,12 @@ fails, and the root's listing is unchanged at the end); AdminServer not reachabl
 pod's namespace; metrics on metricsProvider.httpPort when configured; RSS vs memory limit with
 20,000 znodes; readiness fails on the survivors of a lost quorum while liveness keeps passing;
 a pod without the apps.kubernetes.io/pod-index label fails loudly at start and persists no wrong
-myid. Negative controls (first namespace only): the old `echo … | nc` probes must show false
-failures; a tampered copy of the old output (ZOO_MY_ID from the label, no check) must be judged
-"silently wrong" by the missing-label scenario.
+myid; a `security uid=` change on existing volumes (first 3-server ensemble of each tree: written
+as the emitted uid, every pod stopped, recreated with uid + 1 on the same volumes: Ready, a quorum,
+the znodes readable). Negative controls (first namespace only): the old `echo … | nc` probes must
+show false failures; a tampered copy of the old output (ZOO_MY_ID from the label, no check) must be
+judged "silently wrong" by the missing-label scenario; the uid change with fsGroupChangePolicy
+OnRootMismatch must crash-loop ("Cannot write to data directory", first uid-change scenario).
 
 Run as root: /usr/bin/python3 tests/pod/suite.py --zk-version 3.9.4 [NAMESPACE_DIR …]
 Prints PASS/FAIL/SKIP lines, the figures, and last `N passed, M failed`; exit 1 on any failure.
@@ -198,6 +201,160 @@ def missing_label_verdict(k, pods, observe=45):
     k.stop_pods(pods)
     verdict = "loud" if loud else ("silently wrong" if wrong_running else "unclear")
     return verdict, rows
+
+
+UID_CHANGE = {"trees": set(), "control_done": False}
+DATADIR_DENIED = ("Cannot write to data directory", "Unable to access datadir", "Permission denied", "AccessDenied")
+
+
+def claim_dir_of(k, pod, path):
+    """Host directory of the PVC mounted at `path` in the pod's main container, or None."""
+    claims = {t["metadata"]["name"] for t in pod.sts["spec"].get("volumeClaimTemplates", [])}
+    for m in main_container(pod).spec.get("volumeMounts", []):
+        if m["mountPath"].rstrip("/") == path.rstrip("/") and m["name"] in claims and not m.get("subPath"):
+            return k.pvc(pod.namespace, f"{m['name']}-{pod.name}")
+    return None
+
+
+def with_uid(sts, uid, policy=None):
+    """A copy of the StatefulSet with runAsUser = uid wherever the pod or a container sets it (on the
+    pod when nothing does): what a `security uid=` change in the spec emits; `policy` overrides
+    fsGroupChangePolicy (the negative control)."""
+    out = copy.deepcopy(sts)
+    spec = out["spec"]["template"]["spec"]
+    psc = spec.setdefault("securityContext", {})
+    containers = spec["containers"] + spec.get("initContainers", [])
+    if "runAsUser" in psc or not any("runAsUser" in c.get("securityContext", {}) for c in containers):
+        psc["runAsUser"] = uid
+    for c in containers:
+        if "runAsUser" in c.get("securityContext", {}):
+            c["securityContext"]["runAsUser"] = uid
+    if policy:
+        psc["fsGroupChangePolicy"] = policy
+    return out
+
+
+def ownership_misses(d, fs_group):
+    """Entries under d (d included, symlinks left out) that the kubelet's SetVolumeOwnership should
+    have made group fsGroup and group-writable (directories also setgid and group-searchable)."""
+    seen, bad = 0, []
+    for base, dirs, files in os.walk(d):
+        for p in [base] + [os.path.join(base, n) for n in files]:
+            if os.path.islink(p):
+                continue
+            st = os.lstat(p)
+            want = 0o2770 if os.path.isdir(p) else 0o660
+            seen += 1
+            if st.st_gid != fs_group or st.st_mode & want != want:
+                bad.append(f"{p[len(d):] or '/'} {st.st_uid}:{st.st_gid} {oct(st.st_mode & 0o7777)}")
+    return seen, bad
+
+
+def uid_change_scenario(k, client_ns, label, ns, objs, sts, control):
+    """Issue #11 item 4: `security uid=` changed on an existing ensemble. Start it as emitted, write
+    znodes, wait for snapshot and transaction log files, stop every pod (volumes kept), then create
+    the pods again from a copy with runAsUser = uid + 1 on the same volumes: every server Ready, a
+    quorum, the znodes readable. Negative control (`control`): the same change with
+    fsGroupChangePolicy OnRootMismatch (the kubelet leaves version-2 to the old uid) must keep the
+    servers from starting, before the emitted policy brings the same volumes back."""
+    name = sts["metadata"]["name"]
+    what = f"{label}/{name}: security uid change on existing volumes"
+    pods = k.create_pods(ns, {**objs, "StatefulSet": [sts]})
+    k.run(pods)
+    if not wait_ready(pods, ready_budget(pods)):
+        check(f"{what}: ensemble Ready as emitted", False, ", ".join(f"{p.name}: exits {main_container(p).exit_codes}" for p in pods))
+        k.stop_pods(pods)
+        k.delete_pvcs(ns)
+        return
+    zoo_cfg = zoo_cfg_of(k, ns, sts)
+    port = int(kl.zoo_cfg_value(zoo_cfg, "clientPort", "2181"))
+    servers = [f"{p.ip}:{port}" for p in pods]
+    path = f"/zkc-pod-runner-uid-{name}"
+    r = client(client_ns, "quorum", ",".join(servers), path)
+    wrote = not r.get("error") and not r.get("errors") and r.get("writes") == len(pods)
+    expected = {f"w{i}": f"via {s}" for i, s in enumerate(servers)}
+    # ZooKeeper's files: snapshot.* under dataDir/version-2, log.* under dataLogDir (or dataDir)/version-2
+    data_dir = kl.zoo_cfg_value(zoo_cfg, "dataDir", "/data")
+    log_dir = kl.zoo_cfg_value(zoo_cfg, "dataLogDir") or data_dir
+    old_uid = main_container(pods[0]).uid
+    fs_group = sts["spec"]["template"]["spec"].get("securityContext", {}).get("fsGroup")
+    deadline, files = time.time() + 30, {}
+    while time.time() < deadline:
+        files = {}
+        for p in pods:
+            snap, txn = claim_dir_of(k, p, data_dir), claim_dir_of(k, p, log_dir)
+            v2 = [os.path.join(d, "version-2") if d else None for d in (snap, txn)]
+            files[p.name] = [sorted(f for f in (os.listdir(v) if v and os.path.isdir(v) else []) if f.startswith(pre))
+                             for v, pre in zip(v2, ("snapshot.", "log."))]
+        if all(s and t for s, t in files.values()):
+            break
+        time.sleep(0.5)
+    v2 = os.path.join(claim_dir_of(k, pods[0], data_dir) or "/nonexistent", "version-2")
+    st = os.stat(v2) if os.path.isdir(v2) else None
+    before = f"{pods[0].name} {data_dir}/version-2 {st.st_uid}:{st.st_gid} {oct(st.st_mode & 0o7777)}" if st else "no version-2"
+    if not check(f"{what}: znodes written and ZooKeeper's files on the volumes as uid {old_uid}",
+                 wrote and all(s and t for s, t in files.values()) and st is not None and st.st_uid == old_uid,
+                 f"{json.dumps(r)[:200]}; files {files}; {before}"):
+        k.stop_pods(pods)
+        k.delete_pvcs(ns)
+        return
+    new_uid = old_uid + 1
+    if control:
+        UID_CHANGE["control_done"] = True
+        neg = k.replace_pods(pods, with_uid(sts, new_uid, policy="OnRootMismatch"))
+        t = time.time()
+        k.run(neg)
+        deadline = time.time() + 60
+        while time.time() < deadline and not all(main_container(p).exit_codes for p in neg):
+            time.sleep(0.5)
+        exited_in = time.time() - t
+        time.sleep(1)
+        line = None
+        for p in neg:
+            with open(main_container(p).log_path, errors="replace") as f:
+                hits = [l.strip() for l in f if any(w in l for w in DATADIR_DENIED)]
+            line = line or next((h for h in hits if DATADIR_DENIED[0] in h), hits[0] if hits else None)
+        exits = {p.name: main_container(p).exit_codes for p in neg}
+        never_ready = all(main_container(p).ready_at is None for p in neg)
+        figure(f"negative control {label}/{name} uid {old_uid}→{new_uid} with OnRootMismatch: every server had exited "
+               f"{exited_in:.1f}s after the start (polled), exits {exits}, volume ownership {neg[0].ownership}")
+        check(f"negative control: {label}/{name} uid {old_uid}→{new_uid} with fsGroupChangePolicy OnRootMismatch crash-loops "
+              "(no server Ready, every one exits non-zero, data directory not writable) (must)",
+              never_ready and all(e and e[0] != 0 for e in exits.values()) and line is not None,
+              f"{before}; exits {exits}; log: {line}")
+        pods = neg
+    news = k.replace_pods(pods, with_uid(sts, new_uid))
+    owned = {}
+    for p in news:
+        for d in {claim_dir_of(k, p, data_dir), claim_dir_of(k, p, log_dir)} - {None}:
+            owned[d] = ownership_misses(d, fs_group)
+    check(f"{label}/{name}: fsGroupChangePolicy {sts['spec']['template']['spec'].get('securityContext', {}).get('fsGroupChangePolicy', '(unset: Always)')} "
+          f"made every file on the data volumes group {fs_group} and group-writable before the uid {new_uid} start",
+          fs_group is not None and all(not bad for _, bad in owned.values()),
+          f"{sum(n for n, _ in owned.values())} entries checked; misses {[b for _, bad in owned.values() for b in bad][:5]}")
+    t = time.time()
+    k.run(news)
+    ok = wait_ready(news, ready_budget(news))
+    for p in news:
+        c = main_container(p)
+        if c.ready_at:
+            figure(f"time to ready after the uid change {label}/{p.name} (uid {old_uid}→{new_uid}, existing volumes): "
+                   f"{c.ready_at - c.started_at:.1f}s after container start ({serving_after(c)})")
+    if ok:
+        figure(f"uid change {label}/{name}: all {len(news)} servers Ready {time.time() - t:.1f}s after the start")
+    q = client(client_ns, "quorum", ",".join(servers), f"{path}-after") if ok else {"error": "not Ready"}
+    rd = client(client_ns, "read", ",".join(servers), path) if ok else {"error": "not Ready"}
+    modes = sorted(q.get("modes", {}).values())
+    reads = rd.get("reads", {})
+    if not check(f"{what}: uid {old_uid}→{new_uid}, every server Ready, a quorum, the znodes written before readable through every server",
+                 ok and not q.get("errors") and not q.get("error") and modes.count("leader") == 1 and q.get("reads_ok") == len(news) ** 2
+                 and not rd.get("errors") and not rd.get("error") and len(reads) == len(news) and all(v == expected for v in reads.values()),
+                 f"ready={ok}, exits {[main_container(p).exit_codes for p in news]}, modes {modes}, "
+                 f"quorum {json.dumps(q)[:160]}, read {json.dumps(rd)[:240]}"):
+        for p in news:
+            print(f"  --- {p.name} log tail:\n" + "".join(open(main_container(p).log_path).readlines()[-10:]), flush=True)
+    k.stop_pods(news)
+    k.delete_pvcs(ns)
 
 
 def run_namespace(k, net, client_ns, nsdir, args, controls):
@@ -418,6 +575,12 @@ def run_namespace(k, net, client_ns, nsdir, args, controls):
         skip(f"{label}: wrong myid on the data volume", "no /data claim template or a single server")
     k.stop_pods(pods)
     k.delete_pvcs(ns)
+    # a `security uid=` change on existing volumes: the first 3-server ensemble of each tree
+    tree = os.path.dirname(os.path.abspath(nsdir))
+    three = [s for s in objs["StatefulSet"] if s["spec"].get("replicas", 1) == 3]
+    if tree not in UID_CHANGE["trees"] and three:
+        UID_CHANGE["trees"].add(tree)
+        uid_change_scenario(k, client_ns, label, ns, objs, three[0], control=not args.no_controls and not UID_CHANGE["control_done"])
     if controls:
         tampered = copy.deepcopy(objs)
         for sts in tampered["StatefulSet"]:
