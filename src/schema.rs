@@ -506,8 +506,8 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
                 prop(
                     "initial-delay",
                     int(0, 3600),
-                    Default::Int(10),
-                    "seconds before the first probe",
+                    Default::Int(0),
+                    "seconds before the first readiness and liveness probe; both wait for the startup probe anyway, so a delay only postpones Ready (the pod runner measured Ready 10 s after the server served with 10)",
                 ),
                 prop(
                     "period",
