@@ -76,24 +76,29 @@ def warnings_in(stderr: str):
     return [ln for ln in stderr.splitlines() if ln.startswith("Warning:")]
 
 
-def subset_diff(want, have, path=""):
+def subset_diff(want, have, path="", zeros=None):
     """Paths where `have` (live) lacks or differs from `want` (file). Fields only in `have` are
-    defaults filled by the API server and are ignored."""
+    defaults filled by the API server and are ignored. A zero value in the file (0, false, "",
+    {}, []) that the live object omits is collected in `zeros` instead: the API types declare such
+    fields `omitempty` and store the zero value, so nothing is lost -- had the server defaulted it
+    to something else, the live object would show that value and it would be a difference."""
     out = []
     if isinstance(want, dict):
         if not isinstance(have, dict):
             return [f"{path}: file has a map, live has {have!r}"]
         for k, v in want.items():
             if k not in have:
-                # An empty map/list in the file may be omitted by the server only when that means the same.
-                out.append(f"{path}.{k}: in the file ({json.dumps(v)[:80]}), missing in the live object")
+                if zeros is not None and v in (0, False, "", {}, []) and v is not None:
+                    zeros.append(f"{path}.{k}: {json.dumps(v)}")
+                else:
+                    out.append(f"{path}.{k}: in the file ({json.dumps(v)[:80]}), missing in the live object")
             else:
-                out += subset_diff(v, have[k], f"{path}.{k}")
+                out += subset_diff(v, have[k], f"{path}.{k}", zeros)
     elif isinstance(want, list):
         if not isinstance(have, list) or len(have) != len(want):
             return [f"{path}: file list of {len(want)}, live {json.dumps(have)[:120]}"]
         for i, (a, b) in enumerate(zip(want, have)):
-            out += subset_diff(a, b, f"{path}[{i}]")
+            out += subset_diff(a, b, f"{path}[{i}]", zeros)
     elif want != have and str(want) != str(have):
         out.append(f"{path}: file {want!r}, live {have!r}")
     return out
@@ -183,7 +188,7 @@ class Suite:
         R.check(not w, f"S1 {label}: apply without any warning", "; ".join(w)[:800])
         r = self.plane.kubectl("get", "-k", d, "-o", "json", check=True)
         live = {(o["kind"], o["metadata"]["name"]): o for o in json.loads(r.stdout)["items"]}
-        diffs = []
+        diffs, zeros = [], []
         for o in objs:
             lo = live.get((o["kind"], o["metadata"]["name"]))
             if lo is None:
@@ -192,9 +197,14 @@ class Suite:
             for key in o:
                 if key in ("apiVersion", "kind", "status"):
                     continue
-                diffs += [f"{o['kind']}/{o['metadata']['name']}{p}" for p in subset_diff(o[key], lo.get(key), "." + key)]
+                z = []
+                diffs += [f"{o['kind']}/{o['metadata']['name']}{p}" for p in subset_diff(o[key], lo.get(key), "." + key, z)]
+                zeros += [f"{o['kind']}/{o['metadata']['name']}{p}" for p in z]
         R.check(not diffs, f"S1 {label}: every field of the {len(objs)} files is in the live objects (none dropped or changed)",
                 "; ".join(diffs)[:1500])
+        if zeros:
+            R.info(f"NOTE {label}: zero values the API server stores but does not return (omitempty; a no-op in the "
+                   f"files, and a field a client-side diff never sees live): " + "; ".join(zeros)[:1500])
 
     # ---------------------------------------------------------------- scenario 2
     def s2_statefulset(self, label, ns, sts, objs):
