@@ -161,7 +161,7 @@ const VOLUME_PROPS: &[Prop] = &[prop(
     "class",
     Kind::Str,
     Default::Unset,
-    "StorageClass name; the cluster default when unset",
+    "StorageClass name (it must exist in the cluster); the cluster default when unset",
 )];
 
 pub const ENSEMBLE_SETTINGS: &[Setting] = &[
@@ -199,7 +199,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         name: "image-pull-secrets",
         shape: Shape::List(Kind::Str),
         default: Default::List(&[]),
-        doc: "names of Secrets used to pull the image",
+        doc: "names of Secrets used to pull the image; they must exist in the namespace (zkc never writes secrets)",
         example: "image-pull-secrets \"registry-credentials\"",
     },
     Setting {
@@ -422,7 +422,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         name: "node-selector",
         shape: Shape::Map,
         default: Default::Unset,
-        doc: "node labels the servers must run on",
+        doc: "node labels the servers must run on; servers stay Pending until enough nodes carry them",
         example: "node-selector \"node-role.example.com/zookeeper\"=\"true\"",
     },
     Setting {
@@ -460,7 +460,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         name: "priority-class",
         shape: Shape::Value(Kind::Str),
         default: Default::Unset,
-        doc: "priorityClassName of the pods",
+        doc: "priorityClassName of the pods; the PriorityClass must exist in the cluster, or the StatefulSet cannot create a single pod",
         example: "priority-class \"platform-critical\"",
     },
     Setting {

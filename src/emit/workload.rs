@@ -482,7 +482,9 @@ fn probe(e: &Ensemble, word: &str, expect: &str, failure_threshold: i32) -> Prob
     let p = &e.probes;
     Probe {
         exec: Some(four_letter_word(e, word, expect)),
-        initial_delay_seconds: Some(p.initial_delay.value as i32),
+        // The API server omits a zero delay from the live object; emitting none keeps a
+        // client-side diff of the live object clean (the control-plane suite compares them).
+        initial_delay_seconds: (p.initial_delay.value > 0).then_some(p.initial_delay.value as i32),
         period_seconds: Some(p.period.value as i32),
         timeout_seconds: Some(p.timeout.value as i32),
         failure_threshold: Some(failure_threshold),
