@@ -69,7 +69,13 @@ for size in "${sizes[@]}"; do
   first=$(find "$specs" -maxdepth 1 -name '*.kdl' | sort | head -1)
   cp "$first" "$work/saved.kdl"
   # A real change: a new label on the first environment touches every object it produces.
-  read -r one_t _ < <(BEFORE="cp $work/saved.kdl $first; sed -i '0,/^environment .*{\$/s//&\n    labels bench-touch=\"\$rep-\$RANDOM\"/' $first" measure "$zkc build $specs --out $out -q")
+  # (Its value must be a valid label value: an earlier version wrote a literal "$rep-$RANDOM",
+  # which zkc now rejects.)
+  touch_spec() {
+    cp "$work/saved.kdl" "$first"
+    sed -i "0,/^environment .*{\$/s//&\n    labels bench-touch=\"r${rep}-${RANDOM}\"/" "$first"
+  }
+  read -r one_t _ < <(BEFORE=touch_spec measure "$zkc build $specs --out $out -q")
   cp "$work/saved.kdl" "$first"
   kreps=$reps; [ "$name" = 10000 ] && reps=1
   export -f kustomize_all
