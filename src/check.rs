@@ -21,6 +21,29 @@ pub trait Deployed {
     /// The replica count of the ensemble's StatefulSet in `out/`, if it exists there.
     fn servers(&self, namespace: &str, ensemble: &str) -> Option<i64>;
 
+    /// Whether `out/` is meant to be what the specs build into (`zkc check`) rather than what
+    /// the build starts from (`zkc build`, `zkc diff`): then an acknowledgement that `out/`
+    /// already reflects is the one of the commit under check, not a stale one.
+    fn is_build_result(&self) -> bool {
+        false
+    }
+
+    /// The text of a file zkc generated in `out/` (a relative path such as
+    /// `staging/statefulset-zookeeper.yaml`).
+    fn file(&self, _rel: &str) -> Option<&str> {
+        None
+    }
+
+    /// What the command line allows this build to do to the deployed ensembles.
+    fn allowed(&self) -> &crate::plan::Allowed {
+        &crate::plan::NOTHING_ALLOWED
+    }
+
+    /// The relative paths of the StatefulSets zkc generated in `out/`.
+    fn statefulsets(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Where the output directory sits in its git repository (`deploy/zk/out`), when known:
     /// the default `path-prefix` of the Argo CD and Flux objects.
     fn path_prefix(&self) -> Option<&str> {
@@ -196,40 +219,83 @@ fn check_gitops(env: &Environment, diags: &mut Diagnostics) {
 }
 
 fn check_resize(env: &Environment, e: &Ensemble, deployed: &dyn Deployed, diags: &mut Diagnostics) {
-    let current = deployed.servers(&env.namespace.value, &e.name);
-    let ack = &e.acknowledge_resize;
-    if ack.value && current.is_none_or(|n| n == e.servers.value) {
-        // An acknowledgement left in the spec would let a later edit resize without one.
-        let (code, why) = match current {
-            Some(n) => (
-                Code::StaleAcknowledgement,
-                format!("out/ already has {n} servers"),
-            ),
-            None => (
-                Code::NothingToAcknowledge,
-                "the ensemble is not in out/ yet".to_owned(),
-            ),
-        };
-        diags.push(
-            Diagnostic::new(
-                code,
-                format!("acknowledge-resize has nothing to acknowledge: {why}"),
-            )
-            .at_loc(ack.loc_or(e.loc), "stale acknowledgement")
-            .help("remove `acknowledge-resize=#true`; write it again only for the next resize"),
-        );
-    }
-    let Some(current) = current else {
+    let servers = e.servers.value;
+    let Some(current) = deployed.servers(&env.namespace.value, &e.name) else {
+        if let Some(from) = &e.resize_from {
+            diags.push(
+                Diagnostic::new(
+                    Code::NothingToAcknowledge,
+                    format!(
+                        "ensemble `{}` is not in out/ yet: there is no resize to acknowledge",
+                        e.name
+                    ),
+                )
+                .at_loc(from.loc_or(e.loc), "nothing to acknowledge")
+                .help("remove `acknowledge-resize-from`"),
+            );
+        }
         return;
     };
-    if current != e.servers.value && !e.acknowledge_resize.value {
+    let Some(from) = &e.resize_from else {
+        if current != servers {
+            diags.push(
+                Diagnostic::new(Code::ServerCountChange, format!("ensemble `{}` changes from {current} to {servers} servers", e.name))
+                    .at_loc(e.servers.loc_or(e.loc), format!("out/ has {current}"))
+                    .help(format!("resize one server per commit, acknowledging each step (see `zkc explain ZK0046`): `servers {} acknowledge-resize-from={current}`", one_step(current, servers))),
+            );
+        }
+        return;
+    };
+    let at = from.loc_or(e.loc);
+    if from.value == servers {
         diags.push(
-            Diagnostic::new(Code::ServerCountChange, format!("ensemble `{}` changes from {current} to {} servers", e.name, e.servers.value))
-                .at_loc(e.servers.loc_or(e.loc), format!("out/ has {current}"))
-                .help(format!(
-                    "resize one server at a time, rolling every server with each new list (see `zkc explain ZK0046`), then write `servers {} acknowledge-resize=#true`",
-                    e.servers.value
-                )),
+            Diagnostic::new(
+                Code::NothingToAcknowledge,
+                format!("`acknowledge-resize-from={servers}` names the count the spec asks for"),
+            )
+            .at_loc(at, "no resize")
+            .help("remove `acknowledge-resize-from`"),
+        );
+    } else if current == servers {
+        // `zkc check` compares with the build's own result, where the acknowledgement of the
+        // commit that resizes is expected.
+        if !deployed.is_build_result() {
+            diags.push(
+                Diagnostic::new(
+                    Code::StaleAcknowledgement,
+                    format!(
+                        "the resize of `{}` to {servers} servers is already in out/",
+                        e.name
+                    ),
+                )
+                .at_loc(at, "already built")
+                .help("remove `acknowledge-resize-from` in the next commit"),
+            );
+        }
+    } else if from.value != current {
+        diags.push(
+            Diagnostic::new(Code::AcknowledgementMismatch, format!("the acknowledgement is for a resize from {}, but out/ has {current}", servers_noun(from.value)))
+                .at_loc(at, format!("out/ has {current}"))
+                .help(format!("acknowledge the step from what out/ has: `servers {} acknowledge-resize-from={current}`", one_step(current, servers))),
+        );
+    } else if (servers - current).abs() > 1 {
+        diags.push(
+            Diagnostic::new(Code::ResizeStep, format!("ensemble `{}` would change from {current} to {servers} servers in one step", e.name))
+                .at_loc(e.servers.loc_or(e.loc), format!("{} servers at once", (servers - current).abs()))
+                .help(format!("one server per commit: `servers {} acknowledge-resize-from={current}` first (see `zkc explain ZK0066`)", one_step(current, servers))),
         );
     }
+}
+
+fn servers_noun(n: i64) -> String {
+    if n == 1 {
+        "1 server".into()
+    } else {
+        format!("{n} servers")
+    }
+}
+
+/// The next count on the way from `current` to `target`.
+fn one_step(current: i64, target: i64) -> i64 {
+    current + (target - current).signum()
 }

@@ -123,6 +123,28 @@ struct Paths {
     out: Option<PathBuf>,
 }
 
+/// What a build may do to the ensembles deployed from `out/`, named one by one.
+#[derive(clap::Args, Debug, Default)]
+struct Allow {
+    /// Let the build remove an ensemble (`NAMESPACE/ENSEMBLE`) or every ensemble of a namespace
+    /// whose environment is gone (`NAMESPACE`); see `zkc explain ZK0067`.
+    #[arg(long, value_name = "NAMESPACE[/ENSEMBLE]")]
+    allow_removal: Vec<String>,
+    /// Let the build change a field the API server cannot change on a running StatefulSet,
+    /// after the orphan-delete procedure of `zkc explain ZK0068`.
+    #[arg(long, value_name = "NAMESPACE/ENSEMBLE")]
+    allow_recreate: Vec<String>,
+}
+
+impl Allow {
+    fn allowed(&self) -> crate::plan::Allowed {
+        crate::plan::Allowed {
+            removal: self.allow_removal.clone(),
+            recreate: self.allow_recreate.clone(),
+        }
+    }
+}
+
 impl Paths {
     /// `out` next to the specs directory. The specs directory is resolved first when it is `.`
     /// or `..`, so `zkc build .` inside `specs/` writes the `out/` beside it.
@@ -191,6 +213,9 @@ fn misplaced_specs(command: &str, specs: &Path) -> Option<String> {
 struct InRepository<'a> {
     out: &'a dyn crate::check::Deployed,
     prefix: Option<String>,
+    /// `zkc check`: `out/` should already be what the specs build into.
+    is_build_result: bool,
+    allowed: crate::plan::Allowed,
 }
 
 impl crate::check::Deployed for InRepository<'_> {
@@ -200,6 +225,22 @@ impl crate::check::Deployed for InRepository<'_> {
 
     fn path_prefix(&self) -> Option<&str> {
         self.prefix.as_deref()
+    }
+
+    fn is_build_result(&self) -> bool {
+        self.is_build_result
+    }
+
+    fn file(&self, rel: &str) -> Option<&str> {
+        self.out.file(rel)
+    }
+
+    fn allowed(&self) -> &crate::plan::Allowed {
+        &self.allowed
+    }
+
+    fn statefulsets(&self) -> Vec<String> {
+        self.out.statefulsets()
     }
 }
 
@@ -216,6 +257,8 @@ enum Command {
         /// How long to wait for another build of the same output directory to finish.
         #[arg(long, value_name = "SECONDS", default_value_t = 10)]
         lock_wait: u64,
+        #[command(flatten)]
+        allow: Allow,
     },
     /// Compile in memory and compare with the output tree; exit 3 when it is stale.
     #[command(after_help = "Examples:
@@ -225,8 +268,18 @@ enum Command {
     /// Show, as a unified diff, what `build` would change.
     #[command(after_help = "Examples:
   zkc diff
-  zkc diff --color always | less -R")]
-    Diff(Paths),
+  zkc diff --color always | less -R
+  zkc diff --exit-code           exit 1 when the build would change out/")]
+    Diff {
+        #[command(flatten)]
+        paths: Paths,
+        #[command(flatten)]
+        allow: Allow,
+        /// Exit with 1 when the build would change the output directory, as `git diff
+        /// --exit-code` does.
+        #[arg(long)]
+        exit_code: bool,
+    },
     /// Explain a diagnostic code (`ZK0020`), or show a resolved ensemble (`ENV/ENSEMBLE`) with
     /// the origin of every value.
     #[command(after_help = "Examples:
@@ -302,7 +355,7 @@ impl Command {
         match self {
             Command::Build { paths, .. } => Some(("build", &paths.specs)),
             Command::Check(paths) => Some(("check", &paths.specs)),
-            Command::Diff(paths) => Some(("diff", &paths.specs)),
+            Command::Diff { paths, .. } => Some(("diff", &paths.specs)),
             _ => None,
         }
     }
@@ -401,11 +454,22 @@ fn run(cli: &Cli) -> u8 {
         return fail(message);
     }
     match &cli.command {
-        Command::Build { paths, lock_wait } => {
-            build(&ui, paths, std::time::Duration::from_secs(*lock_wait))
-        }
+        Command::Build {
+            paths,
+            lock_wait,
+            allow,
+        } => build(
+            &ui,
+            paths,
+            &allow.allowed(),
+            std::time::Duration::from_secs(*lock_wait),
+        ),
         Command::Check(paths) => check(&ui, paths),
-        Command::Diff(paths) => diff(&ui, paths),
+        Command::Diff {
+            paths,
+            allow,
+            exit_code,
+        } => diff(&ui, paths, &allow.allowed(), *exit_code),
         Command::Explain { target, specs } => explain(&ui, target, specs),
         Command::Render { target, specs } => render_target(&ui, target, specs),
         Command::Init { dir } => init(&ui, dir),
@@ -428,7 +492,18 @@ fn fail(message: impl std::fmt::Display) -> u8 {
 }
 
 /// Compiles against the current output tree; `Err` is the exit code.
-fn compile_against(ui: &Ui, paths: &Paths) -> Result<(Compilation, Current, PathBuf), u8> {
+/// How a command reads `out/`: as the state a build starts from, with what the command line
+/// allows against it, or (`zkc check`) as what the specs should already have built.
+enum Against<'a> {
+    Before(&'a crate::plan::Allowed),
+    BuildResult,
+}
+
+fn compile_against(
+    ui: &Ui,
+    paths: &Paths,
+    against: Against,
+) -> Result<(Compilation, Current, PathBuf), u8> {
     let out = paths.out();
     let started = Instant::now();
     let current = Current::read(&out).map_err(fail)?;
@@ -436,6 +511,11 @@ fn compile_against(ui: &Ui, paths: &Paths) -> Result<(Compilation, Current, Path
     let deployed = InRepository {
         out: &DeployedOut(&current),
         prefix: crate::repo::path_in_repository(&out),
+        is_build_result: matches!(against, Against::BuildResult),
+        allowed: match against {
+            Against::Before(allowed) => allowed.clone(),
+            Against::BuildResult => crate::plan::Allowed::default(),
+        },
     };
     let compilation =
         compile::compile_dir(&paths.specs, &deployed).map_err(|e: LoadError| fail(e))?;
@@ -448,8 +528,12 @@ fn compile_against(ui: &Ui, paths: &Paths) -> Result<(Compilation, Current, Path
     Ok((compilation, current, out))
 }
 
-fn planned(ui: &Ui, paths: &Paths) -> Result<(Compilation, Current, PathBuf, Plan), u8> {
-    let (compilation, current, out) = compile_against(ui, paths)?;
+fn planned(
+    ui: &Ui,
+    paths: &Paths,
+    against: Against,
+) -> Result<(Compilation, Current, PathBuf, Plan), u8> {
+    let (compilation, current, out) = compile_against(ui, paths, against)?;
     let tree = compilation.tree.as_ref().expect("no errors, so a tree");
     let started = Instant::now();
     let plan = output::plan(&out, tree, &current);
@@ -468,7 +552,12 @@ fn planned(ui: &Ui, paths: &Paths) -> Result<(Compilation, Current, PathBuf, Pla
     }
 }
 
-fn build(ui: &Ui, paths: &Paths, lock_wait: std::time::Duration) -> u8 {
+fn build(
+    ui: &Ui,
+    paths: &Paths,
+    allowed: &crate::plan::Allowed,
+    lock_wait: std::time::Duration,
+) -> u8 {
     let started = Instant::now();
     // Held from reading `out/` to the last rename, so two builds cannot mix; dropped (and the
     // lock file removed) on every return.
@@ -481,7 +570,7 @@ fn build(ui: &Ui, paths: &Paths, lock_wait: std::time::Duration) -> u8 {
         Ok(false) => {}
         Err(e) => return fail(e),
     }
-    let (compilation, _, out, plan) = match planned(ui, paths) {
+    let (compilation, _, out, plan) = match planned(ui, paths, Against::Before(allowed)) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -526,7 +615,7 @@ fn build(ui: &Ui, paths: &Paths, lock_wait: std::time::Duration) -> u8 {
 }
 
 fn check(ui: &Ui, paths: &Paths) -> u8 {
-    let (compilation, current, out, plan) = match planned(ui, paths) {
+    let (compilation, current, out, plan) = match planned(ui, paths, Against::BuildResult) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -569,8 +658,8 @@ fn check(ui: &Ui, paths: &Paths) -> u8 {
     EXIT_DRIFT
 }
 
-fn diff(ui: &Ui, paths: &Paths) -> u8 {
-    let (compilation, current, out, plan) = match planned(ui, paths) {
+fn diff(ui: &Ui, paths: &Paths, allowed: &crate::plan::Allowed, exit_code: bool) -> u8 {
+    let (compilation, current, out, plan) = match planned(ui, paths, Against::Before(allowed)) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -580,11 +669,26 @@ fn diff(ui: &Ui, paths: &Paths) -> u8 {
     }
     let changes = Changes::new(&compilation, &current, &out, &plan);
     for c in &changes.0 {
-        outln!("# {}", c.summary);
+        let path = c.path.display().to_string();
+        match ui.format {
+            MessageFormat::Github => outln!(
+                "::notice file={},title=zkc%3A {}::{}",
+                escape_property(&path),
+                c.effect(),
+                escape_data(&c.summary)
+            ),
+            MessageFormat::Json => outln!(
+                "{}",
+                serde_json::json!({ "change": c.effect(), "file": path, "summary": c.summary })
+            ),
+            MessageFormat::Human => outln!("# {}", printable(&c.summary)),
+        }
     }
-    outln!();
-    changes.print_diff(ui.color_out);
-    EXIT_OK
+    if ui.format == MessageFormat::Human {
+        outln!();
+        changes.print_diff(ui.color_out);
+    }
+    if exit_code { EXIT_SPEC_ERRORS } else { EXIT_OK }
 }
 
 /// What `build` would change, file by file, in path order.
@@ -597,6 +701,17 @@ struct Change<'a> {
     old: &'a str,
     new: &'a str,
     summary: String,
+}
+
+impl Change<'_> {
+    /// What `build` does to the file: `create`, `update` or `remove`.
+    fn effect(&self) -> &'static str {
+        match self.what {
+            "missing" => "create",
+            "extra" => "remove",
+            _ => "update",
+        }
+    }
 }
 
 impl<'a> Changes<'a> {
@@ -612,12 +727,19 @@ impl<'a> Changes<'a> {
         .map(|(what, rel)| {
             let old = current.generated(rel).unwrap_or("");
             let new = tree.get(rel).map(String::as_str).unwrap_or("");
+            // The zoo.cfg of a StatefulSet's servers is in the ConfigMap beside it.
+            let config = crate::summary::config_map_of(rel).map(|cm| {
+                (
+                    current.generated(&cm).unwrap_or(""),
+                    tree.get(&cm).map(String::as_str).unwrap_or(""),
+                )
+            });
             Change {
                 what,
                 path: out.join(rel),
                 old,
                 new,
-                summary: crate::summary::summarize(old, new),
+                summary: crate::summary::summarize(old, new, config),
             }
         })
         .collect();

@@ -71,7 +71,21 @@ pub fn compile(sources: SourceMap, deployed: &dyn Deployed) -> Compilation {
     let mut tree = None;
     if !diags.has_errors() {
         match render::environments(&environments) {
-            Ok(rendered) => tree = Some(rendered),
+            Ok(rendered) => {
+                // `zkc check` reads `out/` as the build's result, not as what runs today.
+                if !deployed.is_build_result() {
+                    crate::plan::guard(
+                        &environments,
+                        &rendered,
+                        deployed,
+                        deployed.allowed(),
+                        &mut diags,
+                    );
+                }
+                if !diags.has_errors() {
+                    tree = Some(rendered);
+                }
+            }
             Err(duplicate) => diags.push(
                 Diagnostic::new(Code::ObjectNameClash, duplicate.to_string()).help(
                     "nothing was written; this is a bug in zkc: please report it with the specs",

@@ -17,6 +17,7 @@ pub mod fmt;
 mod lex;
 pub mod model;
 pub mod output;
+pub mod plan;
 pub mod quantity;
 pub mod render;
 pub mod repo;

@@ -111,7 +111,8 @@ pub struct Ensemble {
     pub name: String,
     pub loc: Loc,
     pub servers: Sp<i64>,
-    pub acknowledge_resize: Sp<bool>,
+    /// `servers N acknowledge-resize-from=M`: the count in `out/` this step resizes from.
+    pub resize_from: Option<Sp<i64>>,
     pub image: Sp<String>,
     pub pull_policy: Sp<PullPolicy>,
     pub pull_secrets: Sp<Vec<String>>,
@@ -412,7 +413,7 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
     };
     Ensemble {
         servers: get.int("servers"),
-        acknowledge_resize: get.bool("servers.acknowledge-resize"),
+        resize_from: get.opt_int("servers.acknowledge-resize-from"),
         image: get.str("image"),
         pull_policy: get.choice("image.pull-policy", PullPolicy::from_word),
         pull_secrets: get.list("image-pull-secrets"),

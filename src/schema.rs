@@ -136,6 +136,14 @@ choice!(
     AdminServer { Local = "local", Disabled = "disabled" }
 );
 
+/// Properties earlier versions of zkc read, with what replaced them: the help of ZK0003 says
+/// how to rewrite them instead of guessing a spelling.
+pub const RETIRED_PROPS: &[(&str, &str, &str)] = &[(
+    "servers",
+    "acknowledge-resize",
+    "`acknowledge-resize=#true` was replaced by `acknowledge-resize-from=N`, the server count in out/ this step resizes from (one server per step; see `zkc explain ZK0046`)",
+)];
+
 const fn int(min: i64, max: i64) -> Kind {
     Kind::Int { min, max }
 }
@@ -170,10 +178,10 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         shape: Shape::Props {
             arg: Some(("servers", int(1, 255))),
             props: &[prop(
-                "acknowledge-resize",
-                Kind::Bool,
-                Default::Bool(false),
-                "acknowledge that the server count differs from the one in `out/` (see ZK0046)",
+                "acknowledge-resize-from",
+                int(1, 255),
+                Default::Unset,
+                "the server count in `out/` this resize step starts from, one server away (see ZK0046 and docs/changing.md)",
             )],
         },
         default: Default::Int(3),

@@ -9,19 +9,59 @@ use serde_yaml::Value;
 /// How many changed fields a line names before it says "(+N more)".
 const SHOWN: usize = 4;
 
-/// `old` or `new` is empty for created and removed files.
-pub fn summarize(old: &str, new: &str) -> String {
+/// `old` or `new` is empty for created and removed files. `config` is the (old, new) text of a
+/// StatefulSet's ConfigMap, whose zoo.cfg changes are the reason its servers restart.
+pub fn summarize(old: &str, new: &str, config: Option<(&str, &str)>) -> String {
     let (old_doc, new_doc) = (parse(old), parse(new));
-    let subject = object_name(if new.is_empty() { &old_doc } else { &new_doc });
-    if old.is_empty() {
-        return format!("{subject}: new");
+    let doc = if new.is_empty() { &old_doc } else { &new_doc };
+    let subject = object_name(doc);
+    let is_statefulset = doc["kind"].as_str() == Some("StatefulSet");
+    if old.is_empty() || new.is_empty() {
+        let (verb, what) = if old.is_empty() {
+            ("new", "starts")
+        } else {
+            ("removed", "deletes")
+        };
+        return match is_statefulset {
+            true => format!("{subject}: {verb}, {what} {} servers", replicas(doc)),
+            false => format!("{subject}: {verb}"),
+        };
     }
-    if new.is_empty() {
-        return format!("{subject}: removed");
+    let (mut changes, rolls) = changed_fields(&old_doc, &new_doc);
+    if let Some((old_cfg, new_cfg)) = config.filter(|_| rolls) {
+        changes.extend(changed_fields(&parse(old_cfg), &parse(new_cfg)).0);
     }
+    let mut effects = Vec::new();
+    if is_statefulset {
+        effects.extend(scaling(&old_doc, &new_doc));
+        if rolls {
+            effects.push(rolling_restart(&old_doc, &new_doc));
+        } else if effects.is_empty() {
+            effects.push("no restart".to_owned());
+        }
+        effects.extend(reowned_volumes(&old_doc, &new_doc));
+    }
+    if changes.is_empty() && effects.is_empty() {
+        return format!("{subject}: header or formatting only");
+    }
+    let more = changes.len().saturating_sub(SHOWN);
+    changes.truncate(SHOWN);
+    let mut listed = changes.join(", ");
+    if more > 0 {
+        listed.push_str(&format!(" (+{more} more)"));
+    }
+    match (effects.is_empty(), listed.is_empty()) {
+        (true, _) => format!("{subject}: {listed}"),
+        (false, true) => format!("{subject}: {}", effects.join("; ")),
+        (false, false) => format!("{subject}: {} ({listed})", effects.join("; ")),
+    }
+}
+
+/// The changed fields as `name old → new`, and whether the pod template changed.
+fn changed_fields(old: &Value, new: &Value) -> (Vec<String>, bool) {
     let (mut before, mut after) = (BTreeMap::new(), BTreeMap::new());
-    flatten(&old_doc, String::new(), &mut before);
-    flatten(&new_doc, String::new(), &mut after);
+    flatten(old, String::new(), &mut before);
+    flatten(new, String::new(), &mut after);
     let mut changes = Vec::new();
     let mut rolls = false;
     for key in before
@@ -34,29 +74,55 @@ pub fn summarize(old: &str, new: &str) -> String {
         }
         // Any change to the pod template makes the StatefulSet controller replace every pod.
         rolls |= key.starts_with("spec.template.");
-        if key.ends_with("zkc.dev/config-checksum") {
-            continue; // the checksum changes exactly when zoo.cfg does, which its line shows
+        // The checksum changes exactly when zoo.cfg does, whose keys the line names instead;
+        // the replica count is the scaling effect.
+        if key.ends_with("zkc.dev/config-checksum") || key == "spec.replicas" {
+            continue;
         }
         let show = |v: Option<&String>| v.map_or("(none)".to_owned(), Clone::clone);
-        changes.push(format!("{} {} → {}", friendly(key), show(a), show(b)));
+        let change = format!("{} {} → {}", friendly(key), show(a), show(b));
+        // The pod's and the container's securityContext name the same user.
+        if !changes.contains(&change) {
+            changes.push(change);
+        }
     }
-    let effect = rolls.then(|| rolling_restart(&old_doc, &new_doc));
-    if changes.is_empty() {
-        return match effect {
-            Some(effect) => format!("{subject}: {effect} (its zoo.cfg changed)"),
-            None => format!("{subject}: header or formatting only"),
-        };
+    (changes, rolls)
+}
+
+/// `ns/configmap-NAME-config.yaml` for `ns/statefulset-NAME.yaml` (the names of `emit::names`).
+pub fn config_map_of(statefulset: &str) -> Option<String> {
+    let (ns, file) = statefulset.split_once('/')?;
+    let name = file.strip_prefix("statefulset-")?.strip_suffix(".yaml")?;
+    Some(format!("{ns}/configmap-{name}-config.yaml"))
+}
+
+fn replicas(sts: &Value) -> u64 {
+    sts["spec"]["replicas"].as_u64().unwrap_or(1)
+}
+
+fn ordinal_start(sts: &Value) -> u64 {
+    sts["spec"]["ordinals"]["start"].as_u64().unwrap_or(0)
+}
+
+/// The StatefulSet controller starts the pods a scale-up adds before it rolls the others, and
+/// deletes the pods a scale-down drops at once (the control-plane suite records both).
+fn scaling(old: &Value, new: &Value) -> Option<String> {
+    let (from, to) = (replicas(old), replicas(new));
+    let start = ordinal_start(new);
+    let ids = |a: u64, b: u64| {
+        let ids: Vec<String> = (start + a..start + b).map(|i| i.to_string()).collect();
+        let noun = if ids.len() == 1 { "server" } else { "servers" };
+        format!("{noun} {}", ids.join(", "))
+    };
+    match from.cmp(&to) {
+        std::cmp::Ordering::Less => {
+            Some(format!("scales {from} → {to}, starting {}", ids(from, to)))
+        }
+        std::cmp::Ordering::Greater => {
+            Some(format!("scales {from} → {to}, deleting {}", ids(to, from)))
+        }
+        std::cmp::Ordering::Equal => None,
     }
-    let more = changes.len().saturating_sub(SHOWN);
-    changes.truncate(SHOWN);
-    let mut line = format!("{subject}: {}", changes.join(", "));
-    if more > 0 {
-        line.push_str(&format!(" (+{more} more)"));
-    }
-    if let Some(effect) = effect {
-        line.push_str(&format!("; {effect}"));
-    }
-    line
 }
 
 /// What a pod template change does to a running ensemble: the StatefulSet controller's rolling
@@ -64,14 +130,21 @@ pub fn summarize(old: &str, new: &str) -> String {
 /// after the one before is Ready (the control-plane suite records that order); pods added by a
 /// scale-up start with the new template, pods removed by a scale-down are not restarted.
 fn rolling_restart(old: &Value, new: &Value) -> String {
-    let replicas = |sts: &Value| sts["spec"]["replicas"].as_u64().unwrap_or(1);
     let kept = replicas(old).min(replicas(new));
-    let start = new["spec"]["ordinals"]["start"].as_u64().unwrap_or(0);
+    let start = ordinal_start(new);
     let order: Vec<String> = (start..start + kept).rev().map(|i| i.to_string()).collect();
-    format!(
-        "restarts {kept} servers one at a time, {}",
-        order.join(" → ")
-    )
+    let noun = if kept == 1 { "server" } else { "servers" };
+    format!("rolls {kept} {noun}, {}", order.join(" → "))
+}
+
+/// A new user or group makes the kubelet change the owner of every file on the volumes before
+/// the server starts (`fsGroupChangePolicy: Always`; the pod runner's uid-change scenario shows
+/// the servers keep their data): on large volumes that start is slow.
+fn reowned_volumes(old: &Value, new: &Value) -> Option<String> {
+    let ctx = |sts: &Value| sts["spec"]["template"]["spec"]["securityContext"].clone();
+    let (a, b) = (ctx(old), ctx(new));
+    (a["runAsUser"] != b["runAsUser"] || a["fsGroup"] != b["fsGroup"])
+        .then(|| "each server's volumes are re-owned for the new user before it starts".to_owned())
 }
 
 fn parse(text: &str) -> Value {
@@ -145,10 +218,9 @@ fn flatten(v: &Value, path: String, out: &mut BTreeMap<String, String>) {
 fn friendly(path: &str) -> String {
     let container = "spec.template.spec.containers[0].";
     match path {
-        "spec.replicas" => "replicas".into(),
         p if p.starts_with(container) => p[container.len()..].to_owned(),
         p if p.starts_with("spec.template.spec.") => p["spec.template.spec.".len()..].to_owned(),
-        p => p.to_owned(),
+        p => p.strip_prefix("spec.").unwrap_or(p).to_owned(),
     }
 }
 
@@ -156,43 +228,74 @@ fn friendly(path: &str) -> String {
 mod tests {
     use super::summarize;
 
-    const OLD: &str = "kind: StatefulSet\nmetadata:\n  name: zk\n  namespace: staging\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n      - image: zookeeper:3.8.4\n";
+    const OLD: &str = "kind: StatefulSet\nmetadata:\n  name: zk\n  namespace: staging\nspec:\n  replicas: 3\n  ordinals:\n    start: 1\n  template:\n    metadata:\n      annotations:\n        zkc.dev/config-checksum: sha256:1\n    spec:\n      containers:\n      - image: zookeeper:3.8.4\n";
+    const CONFIG: &str = "kind: ConfigMap\nmetadata:\n  name: zk-config\n  namespace: staging\ndata:\n  zoo.cfg: |\n    tickTime=2000\n    initLimit=10\n";
 
     #[test]
-    fn names_what_changed() {
-        let new = OLD
-            .replace("replicas: 3", "replicas: 5")
-            .replace("3.8.4", "3.9.3");
+    fn an_image_change_rolls_every_server_from_the_highest_id() {
+        let new = OLD.replace("3.8.4", "3.9.4");
         assert_eq!(
-            summarize(OLD, &new),
-            "StatefulSet staging/zk: replicas 3 → 5, image zookeeper:3.8.4 → zookeeper:3.9.3; restarts 3 servers one at a time, 2 → 1 → 0"
+            summarize(OLD, &new, None),
+            "StatefulSet staging/zk: rolls 3 servers, 3 → 2 → 1 (image zookeeper:3.8.4 → zookeeper:3.9.4)"
         );
-        assert_eq!(summarize("", OLD), "StatefulSet staging/zk: new");
-        assert_eq!(summarize(OLD, ""), "StatefulSet staging/zk: removed");
-    }
-
-    #[test]
-    fn a_template_change_says_it_restarts_every_server() {
-        let old = "kind: StatefulSet\nmetadata:\n  name: zk\n  namespace: a\nspec:\n  replicas: 3\n  ordinals:\n    start: 1\n  template:\n    metadata:\n      annotations:\n        zkc.dev/config-checksum: sha256:1\n";
-        let new = old.replace("sha256:1", "sha256:2");
         assert_eq!(
-            summarize(old, &new),
-            "StatefulSet a/zk: restarts 3 servers one at a time, 3 → 2 → 1 (its zoo.cfg changed)"
+            summarize("", OLD, None),
+            "StatefulSet staging/zk: new, starts 3 servers"
         );
-        let scaled = new.replace("replicas: 3", "replicas: 5");
         assert_eq!(
-            summarize(old, &scaled),
-            "StatefulSet a/zk: replicas 3 → 5; restarts 3 servers one at a time, 3 → 2 → 1"
+            summarize(OLD, "", None),
+            "StatefulSet staging/zk: removed, deletes 3 servers"
         );
     }
 
     #[test]
-    fn splits_zoo_cfg_into_keys() {
-        let old = "kind: ConfigMap\nmetadata:\n  name: zk-config\n  namespace: a\ndata:\n  zoo.cfg: |\n    tickTime=2000\n    initLimit=10\n";
-        let new = old.replace("tickTime=2000", "tickTime=3000");
+    fn a_zoo_cfg_change_names_its_keys_on_the_statefulset() {
+        let new = OLD.replace("sha256:1", "sha256:2");
+        let new_config = CONFIG.replace("tickTime=2000", "tickTime=3000");
         assert_eq!(
-            summarize(old, &new),
-            "ConfigMap a/zk-config: zoo.cfg tickTime 2000 → 3000"
+            summarize(OLD, &new, Some((CONFIG, &new_config))),
+            "StatefulSet staging/zk: rolls 3 servers, 3 → 2 → 1 (zoo.cfg tickTime 2000 → 3000)"
+        );
+        // Without the ConfigMap at hand the effect is still named.
+        assert_eq!(
+            summarize(OLD, &new, None),
+            "StatefulSet staging/zk: rolls 3 servers, 3 → 2 → 1"
+        );
+        assert_eq!(
+            summarize(CONFIG, &new_config, None),
+            "ConfigMap staging/zk-config: zoo.cfg tickTime 2000 → 3000"
+        );
+    }
+
+    #[test]
+    fn a_resize_step_says_which_server_starts_or_stops_first() {
+        let grown = OLD
+            .replace("replicas: 3", "replicas: 4")
+            .replace("sha256:1", "sha256:2");
+        assert_eq!(
+            summarize(OLD, &grown, None),
+            "StatefulSet staging/zk: scales 3 → 4, starting server 4; rolls 3 servers, 3 → 2 → 1"
+        );
+        let shrunk = OLD
+            .replace("replicas: 3", "replicas: 2")
+            .replace("sha256:1", "sha256:2");
+        assert_eq!(
+            summarize(OLD, &shrunk, None),
+            "StatefulSet staging/zk: scales 3 → 2, deleting server 3; rolls 2 servers, 2 → 1"
+        );
+    }
+
+    #[test]
+    fn a_change_outside_the_template_restarts_nothing() {
+        let old = OLD.replace("  replicas: 3\n", "  replicas: 3\n  minReadySeconds: 0\n");
+        let new = old.replace("minReadySeconds: 0", "minReadySeconds: 10");
+        assert_eq!(
+            summarize(&old, &new, None),
+            "StatefulSet staging/zk: no restart (minReadySeconds 0 → 10)"
+        );
+        assert_eq!(
+            summarize(OLD, OLD, None),
+            "StatefulSet staging/zk: no restart"
         );
     }
 }

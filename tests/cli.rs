@@ -106,7 +106,7 @@ fn a_failing_build_leaves_out_untouched() {
     // One environment changes validly, another breaks: nothing at all may be written.
     p.write(
         "specs/develop.kdl",
-        &with_body(DEVELOP, "servers 5 acknowledge-resize=#true"),
+        &with_body(DEVELOP, "servers 4 acknowledge-resize-from=3"),
     );
     p.write("specs/staging.kdl", &with_body(STAGING, "servers 300"));
     let out = p.zkc(&["build", "specs"]);
@@ -125,7 +125,10 @@ fn hand_written_files_survive_every_build() {
     );
     assert_eq!(code(&p.zkc(&["build", "specs"])), 0);
     fs::remove_file(p.path("specs/staging.kdl")).unwrap();
-    assert_eq!(code(&p.zkc(&["build", "specs"])), 0);
+    assert_eq!(
+        code(&p.zkc(&["build", "specs", "--allow-removal", "staging"])),
+        0
+    );
     assert_eq!(
         fs::read_to_string(p.path("out/README.md")).unwrap(),
         "hand-written\n"
@@ -142,7 +145,7 @@ fn removing_an_environment_removes_its_directory_and_gitops_files() {
     let p = example();
     assert_eq!(code(&p.zkc(&["build", "specs"])), 0);
     fs::remove_file(p.path("specs/staging.kdl")).unwrap();
-    let out = p.zkc(&["build", "specs"]);
+    let out = p.zkc(&["build", "specs", "--allow-removal", "staging"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(!p.path("out/staging").exists());
     assert!(!p.path("out/_argocd").exists());
@@ -226,7 +229,7 @@ fn check_reports_missing_stale_and_extra_files() {
     assert_eq!(code(&out), 3);
     let listing = stdout(&out);
     assert!(
-        listing.contains("stale: out/staging/statefulset-zookeeper.yaml  (StatefulSet staging/zookeeper: resources.limits.cpu 500m → 1, resources.requests.cpu 500m → 1; restarts 3 servers one at a time, 3 → 2 → 1)"),
+        listing.contains("stale: out/staging/statefulset-zookeeper.yaml  (StatefulSet staging/zookeeper: rolls 3 servers, 3 → 2 → 1 (resources.limits.cpu 500m → 1, resources.requests.cpu 500m → 1))"),
         "{listing}"
     );
     assert!(
@@ -254,7 +257,10 @@ fn check_fails_on_spec_errors_with_exit_code_1() {
 fn diff_shows_what_build_would_change() {
     let p = example();
     assert_eq!(code(&p.zkc(&["build", "specs"])), 0);
-    p.write("specs/develop.kdl", &with_body(DEVELOP, "storage \"20Gi\""));
+    p.write(
+        "specs/develop.kdl",
+        &with_body(DEVELOP, "resources memory=\"2Gi\""),
+    );
     let out = p.zkc(&["diff", "specs"]);
     assert_eq!(code(&out), 0);
     let diff = stdout(&out);
@@ -263,7 +269,7 @@ fn diff_shows_what_build_would_change() {
         "{diff}"
     );
     assert!(
-        diff.contains("-          storage: 10Gi") && diff.contains("+          storage: 20Gi"),
+        diff.contains("-            memory: 1Gi") && diff.contains("+            memory: 2Gi"),
         "{diff}"
     );
     assert_eq!(code(&p.zkc(&["check", "specs"])), 3, "diff wrote nothing");
@@ -286,25 +292,6 @@ fn deny_warnings_turns_warnings_into_failure() {
     let out = p.zkc(&["build", "specs", "--deny-warnings"]);
     assert_eq!(code(&out), 1);
     assert!(stderr(&out).contains("ZK0042"));
-}
-
-#[test]
-fn resizing_a_deployed_ensemble_needs_an_acknowledgement() {
-    let p = example();
-    assert_eq!(code(&p.zkc(&["build", "specs"])), 0);
-    p.write("specs/develop.kdl", &with_body(DEVELOP, "servers 5"));
-    let out = p.zkc(&["build", "specs"]);
-    assert_eq!(code(&out), 1);
-    assert!(
-        stderr(&out).contains("ZK0046") && stderr(&out).contains("out/ has 3"),
-        "{}",
-        stderr(&out)
-    );
-    p.write(
-        "specs/develop.kdl",
-        &with_body(DEVELOP, "servers 5 acknowledge-resize=#true"),
-    );
-    assert_eq!(code(&p.zkc(&["build", "specs"])), 0);
 }
 
 #[test]
@@ -566,7 +553,7 @@ fn check_annotates_drift_for_github() {
     assert_eq!(code(&p.zkc(&["build", "specs"])), 0);
     p.write(
         "specs/develop.kdl",
-        &with_body(DEVELOP, "servers 5 acknowledge-resize=#true"),
+        &with_body(DEVELOP, "servers 4 acknowledge-resize-from=3"),
     );
     let out = p.zkc(&["--message-format", "github", "check", "specs"]);
     assert_eq!(code(&out), 3);
@@ -574,7 +561,7 @@ fn check_annotates_drift_for_github() {
     assert!(
         text.lines().any(|l| l.starts_with(
             "::error file=out/develop/statefulset-zookeeper.yaml,title=zkc%3A stale output::"
-        ) && l.contains("replicas 3 → 5")),
+        ) && l.contains("scales 3 → 4")),
         "{text}"
     );
 }
@@ -612,12 +599,15 @@ fn colour_follows_the_color_option() {
 fn diff_is_coloured_when_colour_is_on() {
     let p = example();
     assert_eq!(code(&p.zkc(&["build", "specs"])), 0);
-    p.write("specs/develop.kdl", &with_body(DEVELOP, "storage \"20Gi\""));
+    p.write(
+        "specs/develop.kdl",
+        &with_body(DEVELOP, "resources memory=\"2Gi\""),
+    );
     let coloured = p.zkc_env(&["diff", "specs", "--color", "always"], &[]);
     let text = stdout(&coloured);
     assert!(
-        text.contains("\u{1b}[31m-          storage: 10Gi\u{1b}[0m")
-            && text.contains("\u{1b}[32m+          storage: 20Gi\u{1b}[0m"),
+        text.contains("\u{1b}[31m-            memory: 1Gi\u{1b}[0m")
+            && text.contains("\u{1b}[32m+            memory: 2Gi\u{1b}[0m"),
         "{text}"
     );
     let plain = stdout(&p.zkc(&["diff", "specs"]));

@@ -209,12 +209,53 @@ fn server_count_change_needs_acknowledgement() {
 }
 
 #[test]
-fn acknowledged_server_count_change_passes() {
-    let c = compile(
-        sources(&[("a.kdl", &env("servers 5 acknowledge-resize=#true"))]),
-        &ThreeDeployed,
+fn acknowledged_resize_steps_pass_without_the_even_count_warning() {
+    for step in [
+        "servers 4 acknowledge-resize-from=3",
+        "servers 2 acknowledge-resize-from=3",
+    ] {
+        let c = compile(sources(&[("a.kdl", &env(step))]), &ThreeDeployed);
+        assert!(c.diagnostics.is_empty(), "{step}: {:#?}", c.diagnostics);
+    }
+}
+
+#[test]
+fn resize_acknowledgements_that_do_not_fit_out() {
+    insta::assert_snapshot!(
+        "resize_two_servers_at_once",
+        report(
+            &[("a.kdl", &env("servers 5 acknowledge-resize-from=3"))],
+            &ThreeDeployed
+        )
     );
-    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+    insta::assert_snapshot!(
+        "resize_acknowledgement_left_from_an_earlier_step",
+        report(
+            &[("a.kdl", &env("servers 2 acknowledge-resize-from=1"))],
+            &ThreeDeployed
+        )
+    );
+    insta::assert_snapshot!(
+        "resize_acknowledgement_already_built",
+        report(
+            &[("a.kdl", &env("servers 3 acknowledge-resize-from=2"))],
+            &ThreeDeployed
+        )
+    );
+    insta::assert_snapshot!(
+        "resize_acknowledgement_of_no_resize",
+        report(
+            &[("a.kdl", &env("servers 3 acknowledge-resize-from=3"))],
+            &ThreeDeployed
+        )
+    );
+    insta::assert_snapshot!(
+        "resize_acknowledgement_of_the_retired_form",
+        report(
+            &[("a.kdl", &env("servers 4 acknowledge-resize=#true"))],
+            &ThreeDeployed
+        )
+    );
 }
 
 #[test]

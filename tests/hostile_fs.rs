@@ -161,7 +161,7 @@ fn look_alike_headers_and_copies_are_foreign() {
     fs::write(p.path("out/develop/service-copied.yaml"), copy).unwrap();
     fs::remove_file(p.path("specs/staging.kdl")).unwrap();
     let before = p.hash();
-    let out = p.zkc(&["build", "specs"]);
+    let out = p.zkc(&["build", "specs", "--allow-removal", "staging"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let after = p.hash();
     for (rel, kind) in &before {
@@ -284,10 +284,10 @@ fn a_full_disk_leaves_out_as_it_was() {
     // removed, some added).
     let reference = Project::new(&[]);
     big_specs(&reference, 0..40, false);
-    assert_eq!(code(&reference.zkc(&["build", "specs"])), 0);
+    assert_eq!(code(&reference.zkc(&["build", "specs", "--allow-removal", "big"])), 0);
     let old = reference.out_files();
     big_specs(&reference, 10..50, true);
-    assert_eq!(code(&reference.zkc(&["build", "specs"])), 0);
+    assert_eq!(code(&reference.zkc(&["build", "specs", "--allow-removal", "big"])), 0);
     let new = reference.out_files();
     // tmpfs counts whole pages: the old tree fits, the new one only with room to spare.
     let pages = |n: usize| n as u64 * 4;
@@ -299,12 +299,12 @@ fn a_full_disk_leaves_out_as_it_was() {
         };
         let p = Project::new_in(disk.0.path(), &[]);
         big_specs(&p, 0..40, false);
-        if code(&p.zkc(&["build", "specs"])) != 0 {
+        if code(&p.zkc(&["build", "specs", "--allow-removal", "big"])) != 0 {
             continue; // not even the old tree fits
         }
         big_specs(&p, 10..50, true);
         let before = p.hash();
-        let out = p.zkc(&["build", "specs"]);
+        let out = p.zkc(&["build", "specs", "--allow-removal", "big"]);
         match code(&out) {
             0 => assert_eq!(p.out_files(), new, "{kib} KiB: the new tree"),
             2 => {
@@ -411,7 +411,7 @@ impl Rng {
 fn a_killed_build_leaves_the_old_or_the_new_tree() {
     let p = Project::new(&[]);
     big_specs(&p, 0..300, false);
-    assert_eq!(code(&p.zkc(&["build", "specs"])), 0);
+    assert_eq!(code(&p.zkc(&["build", "specs", "--allow-removal", "big"])), 0);
     let old = p.out_files();
     let pristine_dir = tempfile::tempdir().unwrap();
     let pristine = pristine_dir.path().join("out");
@@ -420,7 +420,7 @@ fn a_killed_build_leaves_the_old_or_the_new_tree() {
     // 40 added), timed once to spread the kills over its whole length.
     big_specs(&p, 40..340, true);
     let started = Instant::now();
-    assert_eq!(code(&p.zkc(&["build", "specs"])), 0);
+    assert_eq!(code(&p.zkc(&["build", "specs", "--allow-removal", "big"])), 0);
     let mut full = started.elapsed();
     let new = p.out_files();
     let mut rng = Rng(0x5eed_2026_1125);
@@ -433,7 +433,7 @@ fn a_killed_build_leaves_the_old_or_the_new_tree() {
         fs::remove_dir_all(p.path("out")).unwrap();
         copy_tree(&pristine, &p.path("out"));
         let mut child = p
-            .command(&["build", "specs"])
+            .command(&["build", "specs", "--allow-removal", "big"])
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
@@ -446,7 +446,7 @@ fn a_killed_build_leaves_the_old_or_the_new_tree() {
         // The next build removes every leftover and yields exactly the new tree. On a loaded
         // machine builds slow down: later kills spread over the longest build seen.
         let started = Instant::now();
-        let out = p.zkc(&["build", "specs"]);
+        let out = p.zkc(&["build", "specs", "--allow-removal", "big"]);
         full = full.max(started.elapsed());
         assert_eq!(code(&out), 0, "{}", stderr(&out));
         let all = names(&p.path("out"));
@@ -480,7 +480,7 @@ fn classify_killed(
         return if files == *old { "old" } else { "new" };
     }
     big_specs(p, 0..300, false);
-    let out = p.zkc(&["build", "specs"]);
+    let out = p.zkc(&["build", "specs", "--allow-removal", "big"]);
     assert!(stderr(&out).contains("rolled back an interrupted build"));
     assert!(stderr(&out).contains(" 0 written"), "{}", stderr(&out));
     assert_eq!(p.out_files(), *old);
@@ -572,13 +572,13 @@ fn two_builds_at_once_never_mix() {
     }
     let tree = |dir: &str| {
         let _ = fs::remove_dir_all(p.path("out"));
-        assert_eq!(code(&p.zkc(&["build", dir, "--out", "out"])), 0);
+        assert_eq!(code(&p.zkc(&["build", dir, "--out", "out", "--allow-removal", "big"])), 0);
         p.out_files()
     };
     let (a, b) = (tree("a"), tree("b"));
     for round in 0..4 {
         let spawn = |dir: &str| {
-            p.command(&["build", dir, "--out", "out", "--lock-wait", "60"])
+            p.command(&["build", dir, "--out", "out", "--lock-wait", "60", "--allow-removal", "big"])
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()

@@ -202,7 +202,8 @@ fn fault_tolerance(e: &Ensemble, diags: &mut Diagnostics) {
             "1 server",
             "use 3 servers unless this ensemble is disposable".into(),
         ));
-    } else if servers % 2 == 0 {
+    } else if servers % 2 == 0 && e.resize_from.is_none() {
+        // An even count acknowledged as a resize step is on the way to an odd one.
         diags.push(at(
             loc,
             Code::EvenServers,

@@ -311,25 +311,26 @@ Example:
 
 Fix: turn the feature on (`metrics #true`) or remove the setting.";
 
-    NothingToAcknowledge = "ZK0058", Warning, "acknowledge-resize with nothing to resize",
-"`acknowledge-resize=#true` acknowledges a change of the server count against `out/`, but the
-ensemble is not in `out/` yet: there is nothing to acknowledge. Left in the spec, it would let
-a later edit resize the ensemble without a second thought.
+    NothingToAcknowledge = "ZK0058", Warning, "acknowledge-resize-from with nothing to resize",
+"`acknowledge-resize-from=N` acknowledges a change of the server count against `out/`, but the
+ensemble is not in `out/` yet: there is nothing to acknowledge.
 
 Example:
-    servers 3 acknowledge-resize=#true
+    servers 3 acknowledge-resize-from=1   // a new ensemble
 
-Fix: remove `acknowledge-resize=#true`.";
+Fix: remove `acknowledge-resize-from`.";
 
-    StaleAcknowledgement = "ZK0059", Error, "acknowledge-resize after the resize",
-"`out/` already has the server count the spec asks for, so the resize it acknowledged has been
-built. An acknowledgement left in the spec would let the next edit (5 → 7, 7 → 1) pass with no
-diagnostic at all.
+    StaleAcknowledgement = "ZK0059", Warning, "acknowledge-resize-from after the resize",
+"`out/` already has the server count the spec asks for, so the resize step it acknowledged has
+been built. The acknowledgement names the count it resizes from, so it cannot authorise a later
+step (5 → 7 fails with ZK0065), but it no longer means anything. `zkc check` does not report it:
+there `out/` is the build's result, and the acknowledgement is expected on the commit that
+resizes.
 
 Example:
-    servers 5 acknowledge-resize=#true   // out/ already has 5
+    servers 4 acknowledge-resize-from=3   // out/ already has 4
 
-Fix: remove `acknowledge-resize=#true`; write it again for the next resize.";
+Fix: remove `acknowledge-resize-from` in the next commit; write a new one for the next step.";
 
     UnreadableSpec = "ZK0060", Error, "a spec file cannot be read",
 "A `*.kdl` file under the specs directory could not be read as a spec: it is larger than 1 MiB,
@@ -432,16 +433,18 @@ Fix: allow at most (servers - 1) / 2 voluntary disruptions (1 for 3 servers, 2 f
 
     ServerCountChange = "ZK0046", Error, "server count of a deployed ensemble changed",
 "The spec changes the number of servers of an ensemble that already has output in `out/`.
-ZooKeeper's static configuration lists every server; rolling a new list through a running
-ensemble makes old and new servers disagree about the quorum size, and for a moment two
-majorities can exist.
+ZooKeeper's static configuration lists every server, and the StatefulSet controller rolls the
+new list through the running ensemble one pod at a time, so for a while servers with the old
+list and servers with the new one run side by side. That is safe only one server at a time,
+and only when the change is meant: zkc asks for an acknowledgement that names the count it
+resizes from.
 
 Example:
     servers 5   // out/ has 3
 
-Fix: follow the safe procedure (add servers one at a time, each time rolling every server with
-the new list, or stop writes during the change), then acknowledge it in the spec:
-`servers 5 acknowledge-resize=#true`. Remove the acknowledgement after the change is applied.";
+Fix: one server per commit, each acknowledged with the count in `out/`:
+`servers 4 acknowledge-resize-from=3`, build, commit, wait until the rollout has finished,
+then `servers 5 acknowledge-resize-from=4`. `docs/changing.md` has the whole procedure.";
 
     ProbeWordsMissing = "ZK0047", Error, "four-letter words needed by the probes are not allowed",
 "The readiness probe asks each server `srvr` (is it serving in a quorum?) and the liveness probe
@@ -505,4 +508,64 @@ Example:
     // but the output directory is deploy/zookeeper/out in the repository
 
 Fix: remove `path-prefix` (the derived value is used), or set the path the warning names.";
+
+    AcknowledgementMismatch = "ZK0065", Error, "acknowledge-resize-from does not match out/",
+"The acknowledgement names the server count the ensemble resizes from, and `out/` has another
+one. It is usually an acknowledgement left from an earlier step: `servers 5
+acknowledge-resize-from=4` stays in the spec, and a later edit to `servers 7` would otherwise
+pass unchecked.
+
+Example:
+    servers 6 acknowledge-resize-from=4   // out/ has 5
+
+Fix: write the count `out/` has (`zkc explain ENV/ENSEMBLE` and the help show it), and change it
+by one server per commit.";
+
+    ResizeStep = "ZK0066", Error, "more than one server per resize step",
+"A ZooKeeper server with the static configuration zkc writes counts a quorum among the servers
+of its own list. While the StatefulSet controller moves from N to N+2 servers (or N-2), servers
+with the old list and servers with the new one run side by side, and their majorities need not
+overlap: 3 → 5 lets servers 1-2 (a majority of 3) and servers 3-5 (a majority of 5) elect two
+leaders and accept different writes. One server per step keeps every old majority and every new
+majority overlapping (`docs/changing.md` has the proof and the measured figures).
+
+Example:
+    servers 5 acknowledge-resize-from=3
+
+Fix: resize one server per commit: `servers 4 acknowledge-resize-from=3`, build, commit, let the
+rollout finish, then `servers 5 acknowledge-resize-from=4`.";
+
+    EnsembleRemoved = "ZK0067", Error, "a deployed ensemble would be removed",
+"`out/` has a StatefulSet this build no longer produces: its environment or ensemble was
+removed from the specs, or renamed. Argo CD and Flux prune what leaves the directory, so the sync
+deletes the servers. A renamed ensemble is a new, empty one; the data of the old one stays in its
+PersistentVolumeClaims (`data-<ensemble>-<id>`) only while the retention policy keeps them
+(`retain-storage #true`, the default).
+
+Example:
+    // specs/staging.kdl deleted, or `ensemble \"zookeeper\"` renamed to `\"zk\"`
+
+Fix: if it is a mistake, restore the spec. To tear the ensemble down on purpose, build with
+`zkc build --allow-removal staging/zookeeper` (or `--allow-removal staging` for every ensemble
+of a removed environment) and commit; the volumes stay and can be deleted by hand.";
+
+    ImmutableChange = "ZK0068", Error, "a StatefulSet field that cannot change in place",
+"The API server refuses to update `volumeClaimTemplates` (volume size, class, adding or removing
+`datalog`), `podManagementPolicy`, `serviceName` and `selector` of an existing StatefulSet
+(kubernetes `ValidateStatefulSetUpdate`). The GitOps sync would fail on every attempt while the
+rest of the directory is applied.
+
+Example:
+    storage size=20Gi   // out/ has 10Gi
+
+Fix: replace the StatefulSet without touching its pods or volumes:
+1. Larger volumes only: if the StorageClass has `allowVolumeExpansion: true`, patch each claim,
+   `kubectl -n NS patch pvc data-ENSEMBLE-1 -p '{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"20Gi\"}}}}'`,
+   for every server; a class change or a smaller size needs a data migration instead.
+2. Stop the GitOps controller from syncing the ensemble (Argo CD: disable auto-sync; Flux:
+   `flux suspend kustomization NAME`).
+3. `kubectl -n NS delete statefulset ENSEMBLE --cascade=orphan`: the pods and claims stay and
+   keep serving.
+4. `zkc build --allow-recreate NS/ENSEMBLE`, commit, resume the sync: the new StatefulSet adopts
+   the running pods, and only a pod template change restarts them, one at a time.";
 }

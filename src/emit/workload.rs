@@ -76,9 +76,9 @@ pub fn selector(e: &Ensemble) -> LabelSelector {
 }
 
 pub fn stateful_set(env: &Environment, e: &Ensemble, zoo_cfg: &str) -> StatefulSet {
-    let mut volume_claims = vec![volume_claim(env, e, "data", &e.storage)];
+    let mut volume_claims = vec![volume_claim(e, "data", &e.storage)];
     if let Some(datalog) = &e.datalog {
-        volume_claims.push(volume_claim(env, e, "datalog", datalog));
+        volume_claims.push(volume_claim(e, "datalog", datalog));
     }
     let retention = if e.retain_storage.value {
         "Retain"
@@ -113,16 +113,15 @@ pub fn stateful_set(env: &Environment, e: &Ensemble, zoo_cfg: &str) -> StatefulS
     }
 }
 
-fn volume_claim(
-    env: &Environment,
-    e: &Ensemble,
-    name: &str,
-    volume: &model::Volume,
-) -> PersistentVolumeClaim {
-    let mut metadata = meta(env, e, name.to_owned());
-    // The claim's namespace is the StatefulSet's; a namespace here is ignored and noisy.
-    metadata.namespace = None;
-    metadata.annotations = None;
+fn volume_claim(e: &Ensemble, name: &str, volume: &model::Volume) -> PersistentVolumeClaim {
+    // Only the ensemble's selector labels: the API server refuses any change to a running
+    // StatefulSet's volumeClaimTemplates (ZK0068), so a label edited in the spec must not reach
+    // them. The claim's namespace is the StatefulSet's.
+    let metadata = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+        name: Some(name.to_owned()),
+        labels: Some(names::selector(e)),
+        ..Default::default()
+    };
     PersistentVolumeClaim {
         metadata,
         spec: Some(PersistentVolumeClaimSpec {

@@ -273,4 +273,24 @@ impl Deployed for DeployedOut<'_> {
             .find_map(|l| l.strip_prefix("  replicas: "))
             .and_then(|n| n.trim().parse().ok())
     }
+
+    fn file(&self, rel: &str) -> Option<&str> {
+        self.0.generated(rel)
+    }
+
+    fn statefulsets(&self) -> Vec<String> {
+        self.0
+            .files
+            .keys()
+            .filter(|rel| {
+                rel.split_once('/').is_some_and(|(_, file)| {
+                    file.starts_with("statefulset-")
+                        && file.ends_with(".yaml")
+                        && !file.contains('/')
+                })
+            })
+            .filter(|rel| self.0.generated(rel).is_some())
+            .cloned()
+            .collect()
+    }
 }

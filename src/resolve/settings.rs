@@ -477,7 +477,12 @@ impl Reader<'_> {
     fn unknown_prop(&mut self, entry: &KdlEntry, setting: &str, valid: Vec<&str>) {
         let pname = entry.name().map(|n| n.value()).unwrap_or_default();
         let span = entry.name().map(|n| n.span()).unwrap_or(entry.span());
-        let help = if valid.is_empty() {
+        let retired = crate::schema::RETIRED_PROPS
+            .iter()
+            .find(|(s, p, _)| *s == setting && *p == pname);
+        let help = if let Some((_, _, instead)) = retired {
+            (*instead).to_owned()
+        } else if valid.is_empty() {
             format!("`{setting}` takes no properties")
         } else {
             unknown_name_help(pname, &valid)
