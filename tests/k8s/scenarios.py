@@ -523,6 +523,67 @@ class Suite:
                 "; ".join(viol))
         R.info("timeline (seconds after the apply; fake kubelet: Running 0.5s after binding, Ready 2s later):\n" + "\n".join(lines))
 
+    # ---------------------------------------------------------------- scenario 8
+    def s8_immutable_fields(self, label, ns, sts):
+        """zkc's list of the StatefulSet fields an update may change (src/plan.rs,
+        MUTABLE_STATEFULSET_FIELDS: ZK0068 fires for every other field) against the API server:
+        each top-level spec field of the live object is changed in a dry-run update, which must be
+        refused exactly when zkc says the field is immutable."""
+        api = self.api
+        name = sts["metadata"]["name"]
+        text = open(os.path.join(REPO, "src", "plan.rs")).read()
+        block = re.search(r"MUTABLE_STATEFULSET_FIELDS: &\[&str\] = &\[(.*?)\];", text, re.S).group(1)
+        mutable = set(re.findall(r'"([A-Za-z]+)"', block))
+        live = api.get(f"/apis/apps/v1/namespaces/{ns}/statefulsets/{name}")
+
+        def bump(field, spec):
+            v = spec.get(field)
+            if field == "replicas":
+                return v + 1
+            if field in ("minReadySeconds", "revisionHistoryLimit"):
+                return (v or 0) + 3
+            if field == "ordinals":
+                return {"start": v["start"] + 1}
+            if field == "template":
+                t = json.loads(json.dumps(v))
+                t["metadata"].setdefault("annotations", {})["zkc.dev/probe"] = "1"
+                return t
+            if field == "updateStrategy":
+                return {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}}
+            if field == "persistentVolumeClaimRetentionPolicy":
+                flip = {"Retain": "Delete", "Delete": "Retain"}
+                return {k: flip[x] for k, x in v.items()}
+            if field == "volumeClaimTemplates":
+                t = json.loads(json.dumps(v))
+                t[0]["metadata"].setdefault("labels", {})["zkc.dev/probe"] = "1"
+                return t
+            if field == "serviceName":
+                return v + "-other"
+            if field == "podManagementPolicy":
+                return {"Parallel": "OrderedReady", "OrderedReady": "Parallel"}[v]
+            if field == "selector":
+                return {"matchLabels": {**v["matchLabels"], "zkc.dev/probe": "1"}}
+            return None
+
+        for field in sorted(live["spec"]):
+            changed = json.loads(json.dumps(live))
+            new = bump(field, changed["spec"])
+            if new is None:
+                R.check(False, f"S8 {label}/{name}: the suite knows how to change spec.{field}", "add it to bump()")
+                continue
+            changed["spec"][field] = new
+            if field == "selector":  # a valid object: the template must still match the selector
+                changed["spec"]["template"]["metadata"]["labels"]["zkc.dev/probe"] = "1"
+            try:
+                api.request("PUT", f"/apis/apps/v1/namespaces/{ns}/statefulsets/{name}", changed,
+                            params={"dryRun": "All"})
+                refused, why = False, "accepted"
+            except ApiError as e:
+                refused, why = e.status == 422, e.obj.get("message", e.body[:200])[:160]
+            zkc_says = "mutable" if field in mutable else "immutable"
+            R.check(refused == (field not in mutable),
+                    f"S8 {label}/{name}: spec.{field} is {zkc_says} for zkc (ZK0068) and the API server agrees", why)
+
     # ---------------------------------------------------------------- scenario 7 (harness use for resizing)
     def s7_scale(self, label, ns, sts, up_to: int):
         """Scales N -> up_to -> N through the scale subresource, recording the pods' order; checks which
@@ -753,6 +814,7 @@ def main():
                         pods = {p["metadata"]["name"]: p for p in list_pods(api, ns, selector_string(sts["spec"]["selector"]["matchLabels"]))}
                         suite.s4_not_ready_and_pdb(label, ns, sts, pods)
                         suite.s5_rollout(label, d, ns, sts)
+                        suite.s8_immutable_fields(label, ns, sts)
                         if label == "out/staging":
                             suite.s7_scale(label, ns, sts, 5)
                 except Exception as e:  # noqa: BLE001 - reported as a failure, the suite goes on
