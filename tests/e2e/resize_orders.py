@@ -30,6 +30,19 @@ not include the leader's majority cannot join it (FastLeaderElection only follow
 when a quorum of ITS OWN list reports that leader), and a leader only counts acks from servers
 in its own list (Leader.isParticipant).
 
+What it established (the PASS lines assert each point, so a ZooKeeper upgrade that changes one
+fails here). Pods restart highest first and equal zxids elect the highest id, so the pod being
+restarted is usually the leader; the scenarios start with pod N leading (the worst case):
+
+  safe, finishes:  N→N+1 from even N (2→3, 4→5), N→N-1 from odd N (5→4); 4→3 only in two
+                   commits (4 replicas with weight.4=0, then 3 replicas), which keeps a quorum.
+  outage:          2→3 (a 2-list needs both), 4→5 (while pod 3 restarts), 4→3 and 5→3 in one
+                   commit (while pod 3 restarts), any change at 1 replica.
+  deadlock:        1→2 (with or without standaloneEnabled=false: pod 2 never Ready), 3→4 (pod 3
+                   never Ready: 1,2 elect 2 on the old list, 3,4 cannot join on the new one).
+  split brain:     3→5 and 1→3 in one commit: two leaders, acknowledged writes lost.
+  1→3:             standaloneEnabled=false (a restart), then 2 replicas with weight.2=0, then 3.
+
 Run:   /usr/bin/python3 tests/e2e/resize_orders.py          (needs java 17, mvn, python3-kazoo)
        --only NAME[,NAME]  run some scenarios; --keep  keep the servers' logs; --list
 Jars:  tests/pod/pom.xml resolved once by Maven into ~/.cache/zkc-ci/resize-orders-3.9.4/lib
@@ -59,9 +72,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 CACHE = os.environ.get("ZKC_RESIZE_CACHE", os.path.expanduser(f"~/.cache/zkc-ci/resize-orders-{ZK_VERSION}"))
 POLL = 0.1            # srvr poll period, s
 WRITE_PAUSE = 0.004   # pause between creates, s
-READY_TIMEOUT = 12.0  # a pod not Ready after this long: the controller is stuck (it would wait forever)
-RESTART_DELAY = 1.0   # pod deleted → process gone → new pod's container starts: emulated pause, s
-MAX_OUTAGE = 2.5      # an "available" step may have no leader for at most this long in total, s
+READY_TIMEOUT = 7.0  # a pod not Ready after this long: the controller is stuck (it would wait forever)
+RESTART_DELAY = 2.0   # pod deleted → process gone → new pod's container starts: emulated pause, s
+#                       (on a cluster it is longer: zkc's BENCHMARKS measured 4.6 s to serving)
+MAX_OUTAGE = 3.0      # an "available" step may have no leader for at most this long in total, s:
+#                       elections alone measured 0.5-2.1 s per step here; an outage that lasts until a
+#                       restarted pod is back is > RESTART_DELAY + JVM start (> 3 s)
 # zkc's defaults (tests/golden): tickTime 2000, initLimit 10, syncLimit 5.
 BASE_CFG = ["tickTime=2000", "initLimit=10", "syncLimit=5", "admin.enableServer=false",
             "4lw.commands.whitelist=srvr,ruok", "quorumListenOnAllIPs=true"]
@@ -348,6 +364,16 @@ class Env:
             self.cluster.start(s, cfg_of(s))
         if ready and not self.wait_ready(range(1, n + 1), 30):
             raise RuntimeError(f"{self.name}: initial ensemble of {n} never Ready")
+        # The worst case, which is also the usual one: pod n leads. With equal zxids the highest id
+        # wins an election (FastLeaderElection.totalOrderPredicate), so after a descending roll the
+        # leader is the highest pod, and each time it restarts the lead passes to the next pod to
+        # be restarted. Restart whoever leads until pod n does.
+        for _ in range(3):
+            leaders = [s for s in range(1, n + 1) if srvr(s)[0] == "leader"]
+            if n == 1 or leaders == [n]:
+                break
+            self.restart(leaders, cfg_of)
+            self.wait_ready(range(1, n + 1), 30)
         zk = KazooClient(hosts=",".join(f"127.0.0.1:{ports(s)[0]}" for s in range(1, n + 1)))
         zk.start(timeout=15)
         zk.ensure_path("/w")
@@ -360,7 +386,7 @@ class Env:
             self.writers.append(w)
         time.sleep(0.5)
 
-    def measure(self, name, steps, action, settle=0.5):
+    def measure(self, name, steps, action, settle=0.3):
         res = Result(name, steps)
         t0 = time.monotonic()
         ok = action(res)
@@ -497,31 +523,55 @@ def sc_grow_1_3_weight0(env):
     available(r2)
 
 
-def sc_grow_chain(env):
-    """2→3, 3→4, 4→5, one commit each, from a plain 2-server ensemble."""
+def sc_grow_2_3(env):
+    """2→3 in one commit (even → +1): a 2-server list needs both, so each restart is an outage."""
     env.begin(2, plain(2))
-    for n in (2, 3, 4):
-        r = env.measure(f"grow {n}→{n + 1}", f"create {n + 1}; restart {n}..1",
-                        lambda res, n=n: env.change(res, n, n + 1, plain(n + 1)))
-        safe(r)
-        if n == 2:  # a 2-server list needs both servers: every restart of one is an outage
-            check(not r.stuck, f"{r.name}: the controller finishes")
-        else:
-            available(r)
+    r = env.measure("grow 2→3", "create 3; restart 2,1", lambda res: env.change(res, 2, 3, plain(3)))
+    safe(r)
+    check(not r.stuck, f"{r.name}: the controller finishes")
 
 
-def sc_shrink_chain(env):
-    """5→4 then 4→3, one commit each: delete N and restart N-1 together, then roll."""
+def sc_grow_3_4(env):
+    """3→4 in one commit (odd → +1). A fresh 3-ensemble is led by server 3 (equal zxids: the
+    highest id wins, FastLeaderElection.totalOrderPredicate). When pod 3 (the leader) restarts
+    with the 4-list, 1 and 2 (3-list, 2 of 3: a quorum) elect 2 — they ignore votes for 4, which
+    is not in their list ("Ignoring notification for non-cluster member sid"); 3 and 4 vote 4
+    and would follow 2 only if a quorum of THEIR list (3 of 4) reported it: 1,2 are 2 of 4."""
+    env.begin(3, plain(3))
+    leader = [s for s in (1, 2, 3) if srvr(s)[0] == "leader"]
+    r = env.measure("grow 3→4", f"create 4; restart 3,2,1 (leader {leader})", lambda res: env.change(res, 3, 4, plain(4)))
+    safe(r)
+    check(leader == [3] and r.stuck and r.stuck[0][0] == 3,
+          f"grow 3→4 with server 3 leading ({leader}): pod 3 never Ready again, the controller deadlocks")
+
+
+def sc_grow_4_5(env):
+    """4→5 in one commit (even → +1): old survivors that are a 4-list quorum (3) are a 5-list
+    quorum too, and when they are not (1,2), the new-list servers 3,4,5 are — but only once pod
+    3, which leads by then, is back: one outage as long as a pod restart."""
+    env.begin(4, plain(4))
+    r = env.measure("grow 4→5", "create 5; restart 4..1", lambda res: env.change(res, 4, 5, plain(5)))
+    safe(r)
+    check(not r.stuck, f"{r.name}: the controller finishes")
+
+
+def sc_shrink_5_4(env):
+    """5→4 in one commit: delete 5 and restart 4 together; 1,2,3 are still 3 of 5."""
     env.begin(5, plain(5))
     r = env.measure("shrink 5→4", "delete 5 + restart 4; restart 3..1", lambda res: env.change(res, 5, 4, plain(4)))
     safe(r)
     available(r)
+
+
+def sc_shrink_4_3(env):
+    """4→3 in one commit: delete 4 and restart 3 together; 1,2 are 2 of 4 until 3 is back."""
+    env.begin(4, plain(4))
     r = env.measure("shrink 4→3", "delete 4 + restart 3; restart 2,1", lambda res: env.change(res, 4, 3, plain(3)))
     safe(r)
     check(not r.stuck, f"{r.name}: the controller finishes")
     # 4-list servers 1,2 alone are 2 of 4: no quorum until server 3 is back (with its 3-list)
-    check(r.no_quorum > MAX_OUTAGE - 1.0 or r.no_quorum >= RESTART_DELAY,
-          f"shrink 4→3 in one commit loses the quorum while pod 3 restarts ({r.no_quorum:.1f} s)")
+    check(r.no_quorum > RESTART_DELAY,
+          f"shrink 4→3 in one commit loses the quorum while pod 3 restarts ({r.no_quorum:.1f} s > {RESTART_DELAY} s)")
 
 
 def sc_shrink_4_3_weight0(env):
@@ -565,8 +615,8 @@ def sc_shrink_5_3(env):
     r = env.measure("shrink 5→3 one commit", "delete 4,5 + restart 3; restart 2,1",
                     lambda res: env.change(res, 5, 3, plain(3)))
     safe(r)
-    check(r.no_quorum > MAX_OUTAGE or r.leaders > 1 or r.lost > 0,
-          f"shrink 5→3 in one commit loses the quorum ({r.no_quorum:.1f} s without a leader)")
+    check(r.no_quorum > RESTART_DELAY,
+          f"shrink 5→3 in one commit loses the quorum while pod 3 restarts ({r.no_quorum:.1f} s > {RESTART_DELAY} s)")
 
 
 def sc_checker(env):
@@ -589,7 +639,8 @@ def sc_checker(env):
 
 SCENARIOS = [
     ("roll3", sc_roll3), ("grow12", sc_grow_1_2), ("grow12q", sc_grow_1_2_quorum),
-    ("grow123w0", sc_grow_1_3_weight0), ("growchain", sc_grow_chain), ("shrinkchain", sc_shrink_chain),
+    ("grow123w0", sc_grow_1_3_weight0), ("grow23", sc_grow_2_3), ("grow34", sc_grow_3_4), ("grow45", sc_grow_4_5),
+    ("shrink54", sc_shrink_5_4), ("shrink43", sc_shrink_4_3),
     ("shrink43w0", sc_shrink_4_3_weight0), ("grow35", sc_grow_3_5), ("grow13", sc_grow_1_3),
     ("shrink53", sc_shrink_5_3), ("checker", sc_checker),
 ]
