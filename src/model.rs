@@ -113,6 +113,8 @@ pub struct Ensemble {
     pub servers: Sp<i64>,
     /// `servers N acknowledge-resize-from=M`: the count in `out/` this step resizes from.
     pub resize_from: Option<Sp<i64>>,
+    /// `servers N … cold-restart=#true`: the step is applied with every server stopped.
+    pub cold_restart: Sp<bool>,
     pub image: Sp<String>,
     pub pull_policy: Sp<PullPolicy>,
     pub pull_secrets: Sp<Vec<String>>,
@@ -414,6 +416,7 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
     Ensemble {
         servers: get.int("servers"),
         resize_from: get.opt_int("servers.acknowledge-resize-from"),
+        cold_restart: get.bool("servers.cold-restart"),
         image: get.str("image"),
         pull_policy: get.choice("image.pull-policy", PullPolicy::from_word),
         pull_secrets: get.list("image-pull-secrets"),

@@ -177,12 +177,20 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         name: "servers",
         shape: Shape::Props {
             arg: Some(("servers", int(1, 255))),
-            props: &[prop(
-                "acknowledge-resize-from",
-                int(1, 255),
-                Default::Unset,
-                "the server count in `out/` this resize step starts from, one server away (see ZK0046 and docs/changing.md)",
-            )],
+            props: &[
+                prop(
+                    "acknowledge-resize-from",
+                    int(1, 255),
+                    Default::Unset,
+                    "the server count in `out/` this resize step starts from, one server away (see ZK0046 and docs/changing.md)",
+                ),
+                prop(
+                    "cold-restart",
+                    Kind::Bool,
+                    Default::Bool(false),
+                    "acknowledge that this resize step is applied with every server stopped (ZK0069: 1 → 2 and 3 → 4 cannot be rolled)",
+                ),
+            ],
         },
         default: Default::Int(3),
         doc: "number of ZooKeeper servers; each gets the id (myid) of its pod index, 1..N",

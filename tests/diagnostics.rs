@@ -211,7 +211,7 @@ fn server_count_change_needs_acknowledgement() {
 #[test]
 fn acknowledged_resize_steps_pass_without_the_even_count_warning() {
     for step in [
-        "servers 4 acknowledge-resize-from=3",
+        "servers 4 acknowledge-resize-from=3 cold-restart=#true",
         "servers 2 acknowledge-resize-from=3",
     ] {
         let c = compile(sources(&[("a.kdl", &env(step))]), &ThreeDeployed);
@@ -246,6 +246,23 @@ fn resize_acknowledgements_that_do_not_fit_out() {
         "resize_acknowledgement_of_no_resize",
         report(
             &[("a.kdl", &env("servers 3 acknowledge-resize-from=3"))],
+            &ThreeDeployed
+        )
+    );
+    insta::assert_snapshot!(
+        "resize_step_that_cannot_be_rolled",
+        report(
+            &[("a.kdl", &env("servers 4 acknowledge-resize-from=3"))],
+            &ThreeDeployed
+        )
+    );
+    insta::assert_snapshot!(
+        "cold_restart_where_a_rolling_update_finishes",
+        report(
+            &[(
+                "a.kdl",
+                &env("servers 2 acknowledge-resize-from=3 cold-restart=#true")
+            )],
             &ThreeDeployed
         )
     );

@@ -568,4 +568,24 @@ Fix: replace the StatefulSet without touching its pods or volumes:
    keep serving.
 4. `zkc build --allow-recreate NS/ENSEMBLE`, commit, resume the sync: the new StatefulSet adopts
    the running pods, and only a pod template change restarts them, one at a time.";
+
+    ColdResizeStep = "ZK0069", Error, "a resize step ZooKeeper cannot roll through",
+"A rolling update of this step stalls: the StatefulSet controller waits for a server that never
+becomes Ready, while the others keep serving on the old list. tests/e2e/resize_orders.py shows
+it on ZooKeeper 3.9.4 for 1 → 2 (a two-server list needs both servers, and server 1 keeps
+serving alone on its list) and 3 → 4 (when server 3, usually the leader, restarts, servers 1 and
+2 re-elect on the old list, and servers 3 and 4 follow only a leader that 3 of their 4 servers
+report). Growing 3 → 5 or 1 → 3 therefore passes through a step done with every server stopped.
+
+Example:
+    servers 4 acknowledge-resize-from=3
+
+Fix: a cold step, with a short outage of the whole ensemble:
+1. Stop the GitOps controller from syncing the environment (Argo CD: turn off automated sync;
+   Flux: `flux suspend kustomization zookeeper-ENV`).
+2. `kubectl -n NS scale statefulset ENSEMBLE --replicas=0` and wait until no server pod is left.
+3. Write `servers 4 acknowledge-resize-from=3 cold-restart=#true`, build, commit, resume the
+   sync: every server starts at once with the new list. The one new server cannot form a
+   majority without the old ones, and the election prefers the newest data, so nothing
+   acknowledged is lost.";
 }
