@@ -219,6 +219,18 @@ fn check_gitops(env: &Environment, diags: &mut Diagnostics) {
 }
 
 fn check_resize(env: &Environment, e: &Ensemble, deployed: &dyn Deployed, diags: &mut Diagnostics) {
+    if let Origin::Spec { loc, .. } = e.cold_restart.origin
+        && e.resize_from.is_none()
+    {
+        diags.push(
+            Diagnostic::new(
+                Code::IgnoredSetting,
+                "cold-restart acknowledges a resize step, and there is none",
+            )
+            .at_loc(loc, "no acknowledge-resize-from")
+            .help("remove `cold-restart`, or write it with `acknowledge-resize-from=N`"),
+        );
+    }
     let servers = e.servers.value;
     let Some(current) = deployed.servers(&env.namespace.value, &e.name) else {
         if let Some(from) = &e.resize_from {
@@ -237,16 +249,6 @@ fn check_resize(env: &Environment, e: &Ensemble, deployed: &dyn Deployed, diags:
         return;
     };
     let Some(from) = &e.resize_from else {
-        if let Origin::Spec { loc, .. } = e.cold_restart.origin {
-            diags.push(
-                Diagnostic::new(
-                    Code::IgnoredSetting,
-                    "cold-restart acknowledges a resize step, and there is none",
-                )
-                .at_loc(loc, "no acknowledge-resize-from")
-                .help("remove `cold-restart`, or write it with `acknowledge-resize-from=N`"),
-            );
-        }
         if current != servers {
             diags.push(
                 Diagnostic::new(Code::ServerCountChange, format!("ensemble `{}` changes from {current} to {servers} servers", e.name))
