@@ -8,7 +8,8 @@ use crate::check::JVM_OVERHEAD_MIB;
 use crate::quantity::Quantity;
 use crate::resolve::{self, LeafKey, Leaves, Origin, Resolved, Value};
 pub use crate::schema::{
-    AdminServer, ArgoSync, ClientServiceType, PeerDiscovery, PodManagement, PullPolicy, SpreadMode,
+    AdminServer, ArgoSync, ClientServiceType, Monitor, PeerDiscovery, PodManagement, PullPolicy,
+    SpreadMode,
 };
 use crate::source::Loc;
 
@@ -104,6 +105,30 @@ pub struct NetworkPolicy {
     pub enabled: Sp<bool>,
     pub allow_namespaces: Sp<Vec<String>>,
     pub allow_pods: Map,
+    /// Peers that may reach the metrics port only (Prometheus).
+    pub metrics_from_namespaces: Sp<Vec<String>>,
+    pub metrics_from_pods: Map,
+}
+
+impl NetworkPolicy {
+    /// Whether the spec names anyone who may reach the metrics port only.
+    pub fn has_metrics_peers(&self) -> bool {
+        !self.metrics_from_namespaces.value.is_empty() || !self.metrics_from_pods.is_empty()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PrometheusOperator {
+    pub monitor: Sp<Monitor>,
+    pub rules: Sp<bool>,
+    pub labels: Map,
+}
+
+impl PrometheusOperator {
+    /// Whether any Prometheus Operator object is asked for.
+    pub fn wanted(&self) -> bool {
+        self.monitor.value != Monitor::Off || self.rules.value
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +163,7 @@ pub struct Ensemble {
     pub zoo_cfg: ZooCfg,
     pub metrics: Sp<bool>,
     pub network_policy: NetworkPolicy,
+    pub prometheus_operator: PrometheusOperator,
     pub uid: Sp<i64>,
     pub gid: Sp<i64>,
     pub node_selector: Map,
@@ -459,6 +485,13 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
             enabled: get.bool("network-policy.enabled"),
             allow_namespaces: get.list("network-policy.allow-namespaces"),
             allow_pods: get.map("network-policy.allow-pods"),
+            metrics_from_namespaces: get.list("network-policy.metrics-from-namespaces"),
+            metrics_from_pods: get.map("network-policy.metrics-from-pods"),
+        },
+        prometheus_operator: PrometheusOperator {
+            monitor: get.choice("prometheus-operator.monitor", Monitor::from_word),
+            rules: get.bool("prometheus-operator.rules"),
+            labels: get.map("prometheus-operator.labels"),
         },
         uid: get.int("security.uid"),
         gid: get.int("security.gid"),

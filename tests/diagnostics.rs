@@ -178,6 +178,15 @@ bad! {
     ensemble_setting_in_environment: [("a.kdl", "environment \"a\" {\n    servers 5\n    ensemble \"zk\"\n}\n")];
     zoo_cfg_setting_outside_zoo_cfg: [("a.kdl", &env("four-letter-words \"ruok\" \"srvr\""))];
     metrics_port_without_metrics: [("a.kdl", &env("ports metrics=7001"))];
+    // Issue #14: the metrics settings.
+    monitor_without_metrics: [("a.kdl", &env("prometheus-operator { monitor \"pod-monitor\"; rules #true }"))];
+    metrics_from_namespaces_without_metrics: [("a.kdl", &env("network-policy { metrics-from-namespaces \"monitoring\"; metrics-from-pods app=\"prometheus\" }"))];
+    monitor_blocked_by_the_network_policy: [("a.kdl", &env("metrics #true\n        prometheus-operator { monitor \"service-monitor\" }"))];
+    metrics_namespace_not_a_dns_label: [("a.kdl", &env("metrics #true\n        network-policy { allow-namespaces \"Kafka\"; metrics-from-namespaces \"monitoring.svc\" }"))];
+    prometheus_labels_without_objects: [("a.kdl", &env("metrics #true\n        prometheus-operator { labels release=\"prom\" }"))];
+    metrics_from_without_network_policy: [("a.kdl", &env("metrics #true\n        network-policy { enabled #false; metrics-from-namespaces \"monitoring\" }"))];
+    prometheus_label_owned_by_zkc: [("a.kdl", &env("metrics #true\n        network-policy { metrics-from-namespaces \"monitoring\" }\n        prometheus-operator { monitor \"pod-monitor\"; labels \"app.kubernetes.io/name\"=\"x\" }"))];
+    monitor_setting_outside_its_block: [("a.kdl", &env("monitor \"pod-monitor\""))];
     toleration_seconds_without_no_execute: [("a.kdl", &env("tolerations { toleration key=\"a\" operator=\"Exists\" toleration-seconds=30 }"))];
     // A value that failed to parse is not judged again: no ZK0045 about the default of 3
     // servers the user replaced with an invalid 300, no conflict or final error on top.

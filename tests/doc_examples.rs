@@ -124,9 +124,10 @@ fn every_spec_reference_example_builds_on_its_own() {
             "## Environment settings" => {
                 Some(|e| format!("environment \"example\" {{\n    ensemble \"zk\"\n    {e}\n}}\n"))
             }
+            // With `metrics #true`: the metrics settings need it (ZK0070).
             "## Ensemble settings" => Some(|e| {
                 format!(
-                    "environment \"example\" {{\n    ensemble \"zk\" {{\n        {e}\n    }}\n}}\n"
+                    "environment \"example\" {{\n    ensemble \"zk\" {{\n        metrics #true\n        {e}\n    }}\n}}\n"
                 )
             }),
             "### zoo-cfg" => Some(|e| {
@@ -136,7 +137,12 @@ fn every_spec_reference_example_builds_on_its_own() {
             }),
             "### network-policy" => Some(|e| {
                 format!(
-                    "environment \"example\" {{\n    ensemble \"zk\" {{\n        network-policy {{ {e} }}\n    }}\n}}\n"
+                    "environment \"example\" {{\n    ensemble \"zk\" {{\n        metrics #true\n        network-policy {{ {e} }}\n    }}\n}}\n"
+                )
+            }),
+            "### prometheus-operator" => Some(|e| {
+                format!(
+                    "environment \"example\" {{\n    ensemble \"zk\" {{\n        metrics #true\n        prometheus-operator {{ {e} }}\n    }}\n}}\n"
                 )
             }),
             l if l.starts_with("## ") || l.starts_with("### ") => None,

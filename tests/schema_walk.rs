@@ -1,14 +1,14 @@
 //! Issue #12, item 4: a setting that is accepted must take effect or be reported. This walks the
 //! schema table — every setting, every argument and every property, at the ensemble, `zoo-cfg`,
-//! `network-policy` and environment levels — writes each with a value other than its default,
+//! `network-policy`, `prometheus-operator` and environment levels — writes each with a value other than its default,
 //! and requires the compiled output to differ from the baseline, or a diagnostic to say why it
 //! cannot. A new setting that is parsed, defaulted and documented but never emitted fails here.
 
 use zkc::compile::{NothingDeployed, compile};
 use zkc::render::Tree;
 use zkc::schema::{
-    Default, ENSEMBLE_SETTINGS, ENVIRONMENT_SETTINGS, Kind, NETWORK_POLICY_SETTINGS, Setting,
-    Shape, ZOO_CFG_SETTINGS,
+    Default, ENSEMBLE_SETTINGS, ENVIRONMENT_SETTINGS, Kind, NETWORK_POLICY_SETTINGS,
+    PROMETHEUS_OPERATOR_SETTINGS, Setting, Shape, ZOO_CFG_SETTINGS,
 };
 use zkc::source::SourceMap;
 
@@ -18,6 +18,7 @@ enum Level {
     Ensemble,
     ZooCfg,
     NetworkPolicy,
+    PrometheusOperator,
     Environment,
 }
 
@@ -26,7 +27,18 @@ fn spec(level: Level, line: &str) -> String {
         Level::Environment => (line.to_owned(), String::new()),
         Level::Ensemble => (String::new(), line.to_owned()),
         Level::ZooCfg => (String::new(), format!("zoo-cfg {{ {line} }}")),
-        Level::NetworkPolicy => (String::new(), format!("network-policy {{ {line} }}")),
+        // With metrics on, so the metrics settings are walked where they take effect (without
+        // it they are errors, ZK0070), and a monitor's Prometheus may reach the servers.
+        Level::NetworkPolicy => (
+            String::new(),
+            format!("metrics #true\n        network-policy {{ {line} }}"),
+        ),
+        Level::PrometheusOperator => (
+            String::new(),
+            format!(
+                "metrics #true\n        network-policy {{ metrics-from-namespaces \"monitoring\" }}\n        prometheus-operator {{ {line} }}"
+            ),
+        ),
     };
     // argocd and flux are present so their properties have something to change.
     format!(
@@ -152,11 +164,20 @@ fn every_setting_changes_the_output_or_is_reported() {
         (Level::Ensemble, ENSEMBLE_SETTINGS),
         (Level::ZooCfg, ZOO_CFG_SETTINGS),
         (Level::NetworkPolicy, NETWORK_POLICY_SETTINGS),
+        (Level::PrometheusOperator, PROMETHEUS_OPERATOR_SETTINGS),
         (Level::Environment, ENVIRONMENT_SETTINGS),
     ];
     let mut silent = Vec::new();
     let mut walked = 0;
     for (level, settings) in levels {
+        // The blocks that turn metrics on have a baseline of their own: the block left empty.
+        let (baseline, baseline_diagnostics) = match level {
+            Level::NetworkPolicy | Level::PrometheusOperator => {
+                let (tree, diagnostics) = compiled(&spec(level, ""));
+                (tree.expect("the metrics baseline compiles"), diagnostics)
+            }
+            _ => (baseline.clone(), baseline_diagnostics),
+        };
         for setting in settings {
             for line in variants(setting) {
                 walked += 1;

@@ -588,4 +588,31 @@ Fix: a cold step, with a short outage of the whole ensemble:
    sync: every server starts at once with the new list. The one new server cannot form a
    majority without the old ones, and the election prefers the newest data, so nothing
    acknowledged is lost.";
+    MetricsOff = "ZK0070", Error, "Prometheus settings while metrics is off",
+"`prometheus-operator { monitor … }`, `prometheus-operator { rules #true }` and
+`network-policy { metrics-from-namespaces … }` / `metrics-from-pods` are about the servers'
+Prometheus metrics, which exist only with `metrics #true`: without it a monitor would scrape a
+port nothing listens on, every alert would fire or stay silent on missing series, and the
+network rule would open a closed port.
+
+Example:
+    prometheus-operator { monitor \"pod-monitor\" }
+    // metrics is off by default
+
+Fix: add `metrics #true` to the ensemble (or to the template or defaults that set these), or
+remove the setting.";
+
+    PrometheusBlocked = "ZK0071", Warning, "Prometheus cannot reach the metrics port",
+"A monitor makes a Prometheus scrape the servers, but the ensemble's NetworkPolicy lets only the
+pods of its own namespace reach the metrics port, and Prometheus usually runs in a namespace of
+its own (`monitoring`): its scrapes would time out and every server would look down.
+
+Example:
+    metrics #true
+    prometheus-operator { monitor \"pod-monitor\" }
+
+Fix: name where Prometheus runs, which opens the metrics port and nothing else:
+`network-policy { metrics-from-namespaces \"monitoring\" }` (and `metrics-from-pods` for its
+pods' labels). If Prometheus runs in the ensemble's namespace, say so with
+`metrics-from-pods \"app.kubernetes.io/name\"=\"prometheus\"`.";
 }

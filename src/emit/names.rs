@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Ensemble, Environment};
+use crate::model::{Ensemble, Environment, Monitor};
 
 pub fn headless_service(e: &Ensemble) -> String {
     format!("{}-headless", e.name)
@@ -10,6 +10,11 @@ pub fn headless_service(e: &Ensemble) -> String {
 
 pub fn config_map(e: &Ensemble) -> String {
     format!("{}-config", e.name)
+}
+
+/// The Service a ServiceMonitor selects (`prometheus-operator { monitor "service-monitor" }`).
+pub fn metrics_service(e: &Ensemble) -> String {
+    format!("{}-metrics", e.name)
 }
 
 pub fn pod(e: &Ensemble, id: i64) -> String {
@@ -45,6 +50,18 @@ pub fn objects(e: &Ensemble) -> Vec<(&'static str, String)> {
     }
     if e.network_policy.enabled.value {
         objects.push(("networkpolicy", e.name.clone()));
+    }
+    let operator = &e.prometheus_operator;
+    match operator.monitor.value {
+        Monitor::Off => {}
+        Monitor::PodMonitor => objects.push(("podmonitor", e.name.clone())),
+        Monitor::ServiceMonitor => {
+            objects.push(("service", metrics_service(e)));
+            objects.push(("servicemonitor", e.name.clone()));
+        }
+    }
+    if operator.rules.value {
+        objects.push(("prometheusrule", e.name.clone()));
     }
     objects
 }
