@@ -218,6 +218,9 @@ pub struct Environment {
     pub labels: Map,
     pub annotations: Map,
     pub namespace_object: bool,
+    /// `manifests`, as written; [`crate::manifests::load`] reads them into `manifests`.
+    pub manifest_paths: Sp<Vec<String>>,
+    pub manifests: Vec<crate::manifests::Manifest>,
     pub argocd: Option<ArgoCd>,
     pub flux: Option<Flux>,
     pub ensembles: Vec<Ensemble>,
@@ -396,6 +399,8 @@ pub fn build(
                 labels: get.map("labels"),
                 annotations: get.map("annotations"),
                 namespace_object: get.bool("namespace-object").value,
+                manifest_paths: get.list("manifests"),
+                manifests: Vec::new(),
                 argocd,
                 flux,
                 ensembles: env.ensembles.into_iter().map(ensemble).collect(),

@@ -746,6 +746,13 @@ pub const ENVIRONMENT_SETTINGS: &[Setting] = &[
         example: "annotations \"example.com/cost-center\"=\"1234\"",
     },
     Setting {
+        name: "manifests",
+        shape: Shape::List(Kind::Str),
+        default: Default::List(&[]),
+        doc: "hand-written manifests shipped with the environment: YAML files under the specs directory, relative to this spec file, checked and written into out/<namespace>/ and its kustomization.yaml",
+        example: "manifests \"extra/client-config.yaml\"",
+    },
+    Setting {
         name: "namespace-object",
         shape: Shape::Value(Kind::Bool),
         default: Default::Bool(false),

@@ -5,14 +5,24 @@
 use zkc::check::Deployed;
 use zkc::compile::{NothingDeployed, compile};
 use zkc::diag::render::{MessageFormat, render};
-use zkc::source::SourceMap;
+use zkc::source::{FileKind, SourceMap};
 
 fn sources(files: &[(&str, &str)]) -> SourceMap {
     let mut map = SourceMap::default();
     let mut files = files.to_vec();
-    files.sort();
+    // Spec files first, as `source::load_dir` orders them.
+    files.sort_by_key(|(rel, _)| (rel.ends_with(".yaml"), *rel));
     for (rel, text) in files {
-        map.add(rel.to_owned(), format!("specs/{rel}"), text.to_owned());
+        let kind = match rel.ends_with(".yaml") {
+            true => FileKind::Manifest,
+            false => FileKind::Spec,
+        };
+        map.add_kind(
+            rel.to_owned(),
+            format!("specs/{rel}"),
+            text.to_owned(),
+            kind,
+        );
     }
     map
 }
@@ -280,6 +290,19 @@ fn resize_acknowledgements_that_do_not_fit_out() {
         report(
             &[("a.kdl", &env("servers 4 acknowledge-resize=#true"))],
             &ThreeDeployed
+        )
+    );
+}
+
+#[test]
+fn manifests_that_zkc_cannot_ship() {
+    let spec = "environment \"a\" {\n    manifests \"extra/a.yaml\" \"extra/b.yml\"\n    ensemble \"zk\"\n}\n";
+    let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: zk-config\n  namespace: other\ndta:\n  k: v\n";
+    insta::assert_snapshot!(
+        "manifests",
+        report(
+            &[("a.kdl", spec), ("extra/a.yaml", manifest)],
+            &NothingDeployed
         )
     );
 }

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use zkc::compile::{NothingDeployed, compile};
 use zkc::diag::Severity;
-use zkc::source::SourceMap;
+use zkc::source::{FileKind, SourceMap};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -47,6 +47,21 @@ fn builds(what: &str, files: Vec<(String, String)>) {
     let mut sources = SourceMap::default();
     for (rel, text) in &files {
         sources.add(rel.clone(), format!("specs/{rel}"), text.clone());
+    }
+    // An example naming `manifests` gets a small ConfigMap at each path, as a user would have.
+    let named = files
+        .iter()
+        .flat_map(|(_, t)| t.lines())
+        .filter_map(|l| l.trim().strip_prefix("manifests "))
+        .flat_map(|paths| paths.split('"').skip(1).step_by(2));
+    for (i, path) in named.enumerate() {
+        let manifest = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: example-{i}\n");
+        sources.add_kind(
+            path.to_owned(),
+            format!("specs/{path}"),
+            manifest,
+            FileKind::Manifest,
+        );
     }
     let c = compile(sources, &NothingDeployed);
     let errors: Vec<String> = c

@@ -615,4 +615,29 @@ Fix: name where Prometheus runs, which opens the metrics port and nothing else:
 `network-policy { metrics-from-namespaces \"monitoring\" }` (and `metrics-from-pods` for its
 pods' labels). If Prometheus runs in the ensemble's namespace, say so with
 `metrics-from-pods \"app.kubernetes.io/name\"=\"prometheus\"`.";
+
+    ManifestNotFound = "ZK0072", Error, "a manifest file that cannot be used",
+"`manifests` names YAML files under the specs directory, relative to the spec file that names
+them. The file does not exist there, is a symbolic link (zkc never reads through links), or the
+path leaves the specs directory.
+
+Example:
+    manifests \"extra/client-config.yaml\"   // specs/extra/client-config.yml exists
+
+Fix: write the path of the file as it is under the specs directory.";
+
+    ManifestInvalid = "ZK0073", Error, "a manifest zkc cannot ship",
+"A document of a hand-written manifest breaks a rule zkc's own output keeps: it is not YAML,
+lacks apiVersion, kind or metadata.name, names another namespace than the environment's, is a
+Secret (its value would be in git), is a Namespace (that object is `namespace-object`'s), has
+the kind and name of an object zkc generates, or has a field its built-in kind does not have
+(the API server would drop it, so the setting would silently do nothing).
+
+Example:
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: client-config}
+    dta: {connect: zookeeper:2181}
+
+Fix: correct the document as the message says.";
 }
