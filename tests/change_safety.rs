@@ -30,14 +30,6 @@ fn after(p: &Project, body: &str, args: &[&str]) -> (i32, String, String) {
     (code(&out), stdout(&out), unwrapped(&stderr(&out)))
 }
 
-/// miette wraps messages and help lines at the terminal width; the words are what matter.
-fn unwrapped(text: &str) -> String {
-    text.split_whitespace()
-        .filter(|w| *w != "│")
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn replicas(p: &Project) -> String {
     let sts = fs::read_to_string(p.path("out/develop/statefulset-zookeeper.yaml")).unwrap();
     sts.lines()

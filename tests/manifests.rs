@@ -18,13 +18,6 @@ fn project(manifests: &str, files: &[(&str, &str)]) -> Project {
     Project::new(&all)
 }
 
-fn unwrapped(text: &str) -> String {
-    text.split_whitespace()
-        .filter(|w| *w != "│")
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[test]
 fn a_manifest_is_written_listed_and_pruned_with_the_spec() {
     let p = project(

@@ -231,3 +231,12 @@ pub fn example() -> Project {
         ("develop.kdl", DEVELOP),
     ])
 }
+
+/// miette wraps messages and help lines at the terminal width and draws `│` down a diagnostic
+/// without a snippet; the words are what a test compares.
+pub fn unwrapped(text: &str) -> String {
+    text.split_whitespace()
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
