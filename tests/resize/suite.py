@@ -457,7 +457,18 @@ class Workload:
         for label, a, b in self.windows:
             ts = [t for t in times if a <= t <= b]
             g = max((y - x for x, y in zip([a] + ts, ts + [b])), default=b - a)
-            per_step.append((label, g))
+            nq, since = 0.0, None
+            for r in rounds:
+                if not a <= r["t"] <= b:
+                    continue
+                serving = any(m in ("leader", "standalone") for m, _ in r["m"].values())
+                if not serving and since is None:
+                    since = r["t"]
+                elif serving and since is not None:
+                    nq, since = max(nq, r["t"] - since), None
+            if since is not None:
+                nq = max(nq, b - since)
+            per_step.append((label, g, nq))
         return {"per_step": per_step, "duration": self.t_end - self.t_start, "acked": len(acks), "errors": errors, "gap": gap,
                 "gap_at": gap_at, "lost": lost, "readback": rb, "max_leaders": max_leaders, "two_leader_rounds": two,
                 "rounds": len(rounds), "no_quorum": no_q, "no_quorum_at": no_q_at}
@@ -577,7 +588,8 @@ def report(name, steps, fig, rollouts_ok, env, ns, n_expected, control=False):
     print(f"\n---- {name}")
     print(f"  steps: {' ; '.join(steps)}")
     if len(fig.get("per_step", [])) > 1:
-        print("  longest write gap per step: " + ", ".join(f"{l} {g * 1000:.0f} ms" for l, g in fig["per_step"]))
+        print("  per step, longest write gap / longest time without a serving quorum: "
+              + ", ".join(f"{l} {g * 1000:.0f} ms / {q:.1f} s" for l, g, q in fig["per_step"]))
     print(f"  duration {fig['duration']:.1f}s; writes acknowledged {fig['acked']} (failed/unacknowledged {fig['errors']}); "
           f"longest write gap {fig['gap'] * 1000:.0f} ms (at {when(fig['gap_at'], fig.get('t0'))})")
     rb = fig["readback"]
