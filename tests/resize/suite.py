@@ -179,7 +179,11 @@ class Env:
         self.image = image_mod.build(a.zk_version)
         self.net = kl.Network(os.getpid())
         self.client_ns, self.client_ip = self.net.add("client")
-        self.plane = ControlPlane(a.bin_dir).start()
+        self.plane = ControlPlane(a.bin_dir)
+        if os.environ.get("ZKC_RESIZE_TMPDIRS") and not a.keep:  # removed by .ci/resize-suite if we die
+            with open(os.environ["ZKC_RESIZE_TMPDIRS"], "a") as f:
+                f.write(f"{self.workdir}\n{self.plane.dir}\n")
+        self.plane.start()
         self.api = self.plane.api
         self.nodes = FakeNodes(self.api).start()
         ensure_storage_class(self.api, self.nodes, "zkc-ci-local", default=True)
@@ -192,9 +196,12 @@ class Env:
         """A client process inside the client network namespace (killed by its pid at the end)."""
         logf = open(log_path, "ab")
         p = subprocess.Popen(kl.in_netns(self.client_ns, argv), stdout=logf, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL)
+                             stdin=subprocess.DEVNULL, start_new_session=True)
         logf.close()
         self.procs.append(p)
+        if os.environ.get("ZKC_RESIZE_PIDFILE"):  # .ci/resize-suite kills these groups if we die
+            with open(os.environ["ZKC_RESIZE_PIDFILE"], "a") as f:
+                f.write(f"{p.pid}\n")
         return p
 
     def client(self, *args, timeout=180):
