@@ -166,7 +166,7 @@ fn check_file(
             );
         }
         ok &= problems.is_empty();
-        documents.push(value);
+        documents.push(in_namespace(value, &env.namespace.value));
     }
     ok.then(|| Manifest {
         file_name: format!(
@@ -175,6 +175,35 @@ fn check_file(
         ),
         documents,
     })
+}
+
+/// Kinds that live outside namespaces: a `metadata.namespace` on them would be wrong.
+const CLUSTER_SCOPED: &[&str] = &[
+    "APIService",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CSIDriver",
+    "CustomResourceDefinition",
+    "IngressClass",
+    "MutatingWebhookConfiguration",
+    "PersistentVolume",
+    "PriorityClass",
+    "RuntimeClass",
+    "StorageClass",
+    "ValidatingWebhookConfiguration",
+];
+
+/// The document with the environment's namespace written in, as on every object zkc emits: the
+/// directory is applied to that namespace whatever the GitOps controller's default is.
+fn in_namespace(mut value: Value, namespace: &str) -> Value {
+    let kind = value["kind"].as_str().unwrap_or_default().to_owned();
+    if CLUSTER_SCOPED.contains(&kind.as_str()) {
+        return value;
+    }
+    if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_mapping_mut) {
+        metadata.insert("namespace".into(), namespace.into());
+    }
+    value
 }
 
 /// The documents of a YAML stream with their byte offsets: split at `---` lines, so a

@@ -33,6 +33,8 @@ fn a_manifest_is_written_listed_and_pruned_with_the_spec() {
     );
     // YAML 1.1 readers (kubectl) would turn a bare `no` into a boolean; zkc writes what it read.
     assert!(written.contains("  tls: 'no'\n"), "{written}");
+    // In the environment's namespace, as zkc's own objects are, whatever the controller's default.
+    assert!(written.contains("  namespace: develop\n"), "{written}");
     let kustomization = fs::read_to_string(p.path("out/develop/kustomization.yaml")).unwrap();
     assert!(
         kustomization.contains("- manifest-extra-clients.yaml\n"),
