@@ -172,6 +172,7 @@ pub struct Ensemble {
     pub labels: Map,
     pub annotations: Map,
     pub pod_annotations: Map,
+    pub client_service_annotations: Map,
     pub env: Map,
     pub jvm_flags: Sp<Vec<String>>,
     pub probes: Probes,
@@ -517,6 +518,7 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
         labels: get.map("labels"),
         annotations: get.map("annotations"),
         pod_annotations: get.map("pod-annotations"),
+        client_service_annotations: get.map("client-service-annotations"),
         env: get.map("env"),
         jvm_flags: get.list("jvm-flags"),
         probes: Probes {

@@ -506,6 +506,13 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         example: "annotations \"example.com/owner\"=\"platform\"",
     },
     Setting {
+        name: "client-service-annotations",
+        shape: Shape::Map,
+        default: Default::Unset,
+        doc: "annotations on the client Service only, e.g. what a cloud's load balancer or external-dns reads",
+        example: "client-service-annotations \"service.beta.kubernetes.io/aws-load-balancer-internal\"=\"true\"",
+    },
+    Setting {
         name: "pod-annotations",
         shape: Shape::Map,
         default: Default::Unset,

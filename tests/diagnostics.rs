@@ -295,6 +295,20 @@ fn resize_acknowledgements_that_do_not_fit_out() {
 }
 
 #[test]
+fn client_service_annotations_are_checked_like_every_annotation() {
+    insta::assert_snapshot!(
+        "client_service_annotation_key",
+        report(
+            &[(
+                "a.kdl",
+                &env("client-service-annotations \"bad key\"=\"x\"")
+            )],
+            &NothingDeployed
+        )
+    );
+}
+
+#[test]
 fn manifests_that_zkc_cannot_ship() {
     let spec = "environment \"a\" {\n    manifests \"extra/a.yaml\" \"extra/b.yml\"\n    ensemble \"zk\"\n}\n";
     let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: zk-config\n  namespace: other\ndta:\n  k: v\n";

@@ -48,6 +48,7 @@ pub(super) fn check_owned_values(e: &Ensemble, diags: &mut Diagnostics) {
         (&e.prometheus_operator.labels, "label"),
         (&e.annotations, "annotation"),
         (&e.pod_annotations, "annotation"),
+        (&e.client_service_annotations, "annotation"),
     ] {
         check_metadata(map, what, e.loc, diags);
     }
@@ -56,6 +57,7 @@ pub(super) fn check_owned_values(e: &Ensemble, diags: &mut Diagnostics) {
         (&e.prometheus_operator.labels, "label"),
         (&e.annotations, "annotation"),
         (&e.pod_annotations, "pod annotation"),
+        (&e.client_service_annotations, "annotation"),
     ] {
         for (key, value) in map {
             if let Some(instead) = owned_metadata_key(key, what, e.metrics.value) {

@@ -14,8 +14,17 @@ use crate::model::{Ensemble, Environment};
 
 /// The Service clients use; it only routes to Ready servers, i.e. servers in a quorum.
 pub fn client_service(env: &Environment, e: &Ensemble) -> Service {
+    let mut metadata = meta(env, e, e.client_service_name.value.clone());
+    if !e.client_service_annotations.is_empty() {
+        let annotations = metadata.annotations.get_or_insert_with(Default::default);
+        annotations.extend(
+            e.client_service_annotations
+                .iter()
+                .map(|(k, v)| (k.clone(), v.value.clone())),
+        );
+    }
     Service {
-        metadata: meta(env, e, e.client_service_name.value.clone()),
+        metadata,
         spec: Some(ServiceSpec {
             type_: Some(e.client_service_type.value.word().to_owned()),
             selector: Some(names::selector(e)),
