@@ -284,10 +284,16 @@ fn a_full_disk_leaves_out_as_it_was() {
     // removed, some added).
     let reference = Project::new(&[]);
     big_specs(&reference, 0..40, false);
-    assert_eq!(code(&reference.zkc(&["build", "specs", "--allow-removal", "big"])), 0);
+    assert_eq!(
+        code(&reference.zkc(&["build", "specs", "--allow-removal", "big"])),
+        0
+    );
     let old = reference.out_files();
     big_specs(&reference, 10..50, true);
-    assert_eq!(code(&reference.zkc(&["build", "specs", "--allow-removal", "big"])), 0);
+    assert_eq!(
+        code(&reference.zkc(&["build", "specs", "--allow-removal", "big"])),
+        0
+    );
     let new = reference.out_files();
     // tmpfs counts whole pages: the old tree fits, the new one only with room to spare.
     let pages = |n: usize| n as u64 * 4;
@@ -411,7 +417,10 @@ impl Rng {
 fn a_killed_build_leaves_the_old_or_the_new_tree() {
     let p = Project::new(&[]);
     big_specs(&p, 0..300, false);
-    assert_eq!(code(&p.zkc(&["build", "specs", "--allow-removal", "big"])), 0);
+    assert_eq!(
+        code(&p.zkc(&["build", "specs", "--allow-removal", "big"])),
+        0
+    );
     let old = p.out_files();
     let pristine_dir = tempfile::tempdir().unwrap();
     let pristine = pristine_dir.path().join("out");
@@ -420,7 +429,10 @@ fn a_killed_build_leaves_the_old_or_the_new_tree() {
     // 40 added), timed once to spread the kills over its whole length.
     big_specs(&p, 40..340, true);
     let started = Instant::now();
-    assert_eq!(code(&p.zkc(&["build", "specs", "--allow-removal", "big"])), 0);
+    assert_eq!(
+        code(&p.zkc(&["build", "specs", "--allow-removal", "big"])),
+        0
+    );
     let mut full = started.elapsed();
     let new = p.out_files();
     let mut rng = Rng(0x5eed_2026_1125);
@@ -572,16 +584,28 @@ fn two_builds_at_once_never_mix() {
     }
     let tree = |dir: &str| {
         let _ = fs::remove_dir_all(p.path("out"));
-        assert_eq!(code(&p.zkc(&["build", dir, "--out", "out", "--allow-removal", "big"])), 0);
+        assert_eq!(
+            code(&p.zkc(&["build", dir, "--out", "out", "--allow-removal", "big"])),
+            0
+        );
         p.out_files()
     };
     let (a, b) = (tree("a"), tree("b"));
     for round in 0..4 {
         let spawn = |dir: &str| {
-            p.command(&["build", dir, "--out", "out", "--lock-wait", "60", "--allow-removal", "big"])
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            p.command(&[
+                "build",
+                dir,
+                "--out",
+                "out",
+                "--lock-wait",
+                "60",
+                "--allow-removal",
+                "big",
+            ])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
         };
         let (first, second) = if round % 2 == 0 {
             ("a", "b")

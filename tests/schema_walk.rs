@@ -7,8 +7,8 @@
 use zkc::compile::{NothingDeployed, compile};
 use zkc::render::Tree;
 use zkc::schema::{
-    Default, ENSEMBLE_SETTINGS, ENVIRONMENT_SETTINGS, Kind, NETWORK_POLICY_SETTINGS, Setting,
-    Shape, ZOO_CFG_SETTINGS,
+    Default, ENSEMBLE_SETTINGS, ENVIRONMENT_SETTINGS, Kind, NETWORK_POLICY_SETTINGS, SASL_SETTINGS,
+    Setting, Shape, TLS_SETTINGS, ZOO_CFG_SETTINGS,
 };
 use zkc::source::SourceMap;
 
@@ -18,6 +18,8 @@ enum Level {
     Ensemble,
     ZooCfg,
     NetworkPolicy,
+    Tls,
+    Sasl,
     Environment,
 }
 
@@ -27,6 +29,9 @@ fn spec(level: Level, line: &str) -> String {
         Level::Ensemble => (String::new(), line.to_owned()),
         Level::ZooCfg => (String::new(), format!("zoo-cfg {{ {line} }}")),
         Level::NetworkPolicy => (String::new(), format!("network-policy {{ {line} }}")),
+        // Each alone: a setting that needs the feature on is reported (ZK0057, ZK0080, …).
+        Level::Tls => (String::new(), format!("tls {{ {line} }}")),
+        Level::Sasl => (String::new(), format!("sasl {{ {line} }}")),
     };
     // argocd and flux are present so their properties have something to change.
     format!(
@@ -152,6 +157,8 @@ fn every_setting_changes_the_output_or_is_reported() {
         (Level::Ensemble, ENSEMBLE_SETTINGS),
         (Level::ZooCfg, ZOO_CFG_SETTINGS),
         (Level::NetworkPolicy, NETWORK_POLICY_SETTINGS),
+        (Level::Tls, TLS_SETTINGS),
+        (Level::Sasl, SASL_SETTINGS),
         (Level::Environment, ENVIRONMENT_SETTINGS),
     ];
     let mut silent = Vec::new();

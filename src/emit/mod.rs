@@ -5,6 +5,7 @@
 pub mod gitops;
 pub mod names;
 mod network;
+pub mod security;
 mod workload;
 pub mod zoo_cfg;
 
@@ -34,6 +35,7 @@ pub enum Object {
     NetworkPolicy(NetworkPolicy),
     Application(gitops::Application),
     FluxKustomization(gitops::FluxKustomization),
+    Certificate(security::Certificate),
 }
 
 impl Object {
@@ -49,6 +51,7 @@ impl Object {
             Object::NetworkPolicy(_) => "networkpolicy",
             Object::Application(_) => "application",
             Object::FluxKustomization(_) => "kustomization",
+            Object::Certificate(_) => "certificate",
         }
     }
 
@@ -63,6 +66,7 @@ impl Object {
             Object::NetworkPolicy(o) => &o.metadata,
             Object::Application(o) => return &o.metadata.name,
             Object::FluxKustomization(o) => return &o.metadata.name,
+            Object::Certificate(o) => return &o.metadata.name,
         };
         meta.name.as_deref().unwrap_or_default()
     }
@@ -115,6 +119,7 @@ pub(crate) fn ensemble(env: &Environment, e: &Ensemble) -> Vec<Object> {
     if e.network_policy.enabled.value {
         objects.push(Object::NetworkPolicy(network::network_policy(env, e)));
     }
+    objects.extend(security::certificate(env, e).map(Object::Certificate));
     objects
 }
 

@@ -12,6 +12,11 @@ pub fn config_map(e: &Ensemble) -> String {
     format!("{}-config", e.name)
 }
 
+/// The cert-manager Certificate and the Secret it fills.
+pub fn certificate(e: &Ensemble) -> String {
+    format!("{}-tls", e.name)
+}
+
 pub fn pod(e: &Ensemble, id: i64) -> String {
     format!("{}-{id}", e.name)
 }
@@ -45,6 +50,9 @@ pub fn objects(e: &Ensemble) -> Vec<(&'static str, String)> {
     }
     if e.network_policy.enabled.value {
         objects.push(("networkpolicy", e.name.clone()));
+    }
+    if e.tls.enabled() && e.tls.issuer.is_some() {
+        objects.push(("certificate", certificate(e)));
     }
     objects
 }
