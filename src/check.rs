@@ -222,6 +222,18 @@ fn check_gitops(env: &Environment, diags: &mut Diagnostics) {
 }
 
 fn check_resize(env: &Environment, e: &Ensemble, deployed: &dyn Deployed, diags: &mut Diagnostics) {
+    if let Origin::Spec { loc, .. } = e.cold_restart.origin
+        && e.resize_from.is_none()
+    {
+        diags.push(
+            Diagnostic::new(
+                Code::IgnoredSetting,
+                "cold-restart acknowledges a resize step, and there is none",
+            )
+            .at_loc(loc, "no acknowledge-resize-from")
+            .help("remove `cold-restart`, or write it with `acknowledge-resize-from=N`"),
+        );
+    }
     let servers = e.servers.value;
     let Some(current) = deployed.servers(&env.namespace.value, &e.name) else {
         if let Some(from) = &e.resize_from {
@@ -287,7 +299,33 @@ fn check_resize(env: &Environment, e: &Ensemble, deployed: &dyn Deployed, diags:
                 .at_loc(e.servers.loc_or(e.loc), format!("{} servers at once", (servers - current).abs()))
                 .help(format!("one server per commit: `servers {} acknowledge-resize-from={current}` first (see `zkc explain ZK0066`)", one_step(current, servers))),
         );
+    } else if rolling_step_stalls(current, servers) && !e.cold_restart.value {
+        diags.push(
+            Diagnostic::new(Code::ColdResizeStep, format!("a rolling update from {current} to {servers} servers stalls: a restarted server never becomes Ready"))
+                .at_loc(at, format!("{current} → {servers}"))
+                .help(format!("apply this step with every server stopped (`zkc explain ZK0069`), then write `servers {servers} acknowledge-resize-from={current} cold-restart=#true`")),
+        );
+    } else if let Origin::Spec { loc, .. } = e.cold_restart.origin
+        && !rolling_step_stalls(current, servers)
+    {
+        diags.push(
+            Diagnostic::new(Code::IgnoredSetting, format!("cold-restart is not needed from {current} to {servers} servers: the rolling update finishes"))
+                .at_loc(loc, "not needed")
+                .help("remove `cold-restart`; stopping every server is only needed for 1 → 2 and 3 → 4 (ZK0069)"),
+        );
     }
+}
+
+/// Whether the StatefulSet controller's rolling update of a one-server growth stalls forever.
+/// tests/e2e/resize_orders.py measured both cases on ZooKeeper 3.9.4: 1 → 2 (the new server
+/// needs both servers of its list, and server 1 keeps serving on its own list) and 3 → 4 (once
+/// server 3, the usual leader, restarts, servers 1 and 2 still hold a majority of their old list
+/// and re-elect; servers 3 and 4 only follow a leader that 3 of their 4 servers report). For
+/// N → N+1 in general the old list keeps a majority without its leader when N - 1 > N / 2, and
+/// the new servers see too few followers when N - 1 < (N + 1) / 2 + 1: only N = 3 (and N = 1,
+/// which has no majority to spare) meets both.
+fn rolling_step_stalls(current: i64, servers: i64) -> bool {
+    servers == current + 1 && matches!(current, 1 | 3)
 }
 
 fn servers_noun(n: i64) -> String {

@@ -579,6 +579,12 @@ fn build(
     if let Err(e) = output::apply(&out, tree, &plan) {
         return fail(e);
     }
+    for rel in &plan.unlisted {
+        ui.info(&format!(
+            "zkc: note: {} is not zkc's, so its kustomization.yaml does not list it and Argo CD or Flux will not apply it; to ship it, move it under the specs directory and name it in the environment's `manifests`",
+            out.join(rel).display()
+        ));
+    }
     for rel in &plan.legacy {
         ui.info(&format!(
             "zkc: note: left {}: it has an older zkc's header and is no longer produced; delete it if it is not a copy",

@@ -63,6 +63,7 @@ pub fn compile(sources: SourceMap, deployed: &dyn Deployed) -> Compilation {
     drop(parsed);
     lap("resolve");
     let mut environments = model::build(&sources, resolved);
+    crate::manifests::load(&sources, &mut environments, &mut diags);
     if let Some(prefix) = deployed.path_prefix() {
         crate::repo::apply_path_prefix(&mut environments, prefix, &mut diags);
     }

@@ -15,6 +15,7 @@ pub mod emit;
 pub mod explain;
 pub mod fmt;
 mod lex;
+pub mod manifests;
 pub mod model;
 pub mod output;
 pub mod plan;

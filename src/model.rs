@@ -8,7 +8,7 @@ use crate::check::JVM_OVERHEAD_MIB;
 use crate::quantity::Quantity;
 use crate::resolve::{self, LeafKey, Leaves, Origin, Resolved, Value};
 pub use crate::schema::{
-    AdminServer, ArgoSync, ClientAuth, ClientServiceType, FluxDecryption, IssuerKind,
+    AdminServer, ArgoSync, ClientAuth, ClientServiceType, FluxDecryption, IssuerKind, Monitor,
     PeerDiscovery, PodManagement, PullPolicy, QuorumSasl, QuorumTls, SpreadMode,
 };
 use crate::source::Loc;
@@ -155,6 +155,30 @@ pub struct NetworkPolicy {
     pub enabled: Sp<bool>,
     pub allow_namespaces: Sp<Vec<String>>,
     pub allow_pods: Map,
+    /// Peers that may reach the metrics port only (Prometheus).
+    pub metrics_from_namespaces: Sp<Vec<String>>,
+    pub metrics_from_pods: Map,
+}
+
+impl NetworkPolicy {
+    /// Whether the spec names anyone who may reach the metrics port only.
+    pub fn has_metrics_peers(&self) -> bool {
+        !self.metrics_from_namespaces.value.is_empty() || !self.metrics_from_pods.is_empty()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PrometheusOperator {
+    pub monitor: Sp<Monitor>,
+    pub rules: Sp<bool>,
+    pub labels: Map,
+}
+
+impl PrometheusOperator {
+    /// Whether any Prometheus Operator object is asked for.
+    pub fn wanted(&self) -> bool {
+        self.monitor.value != Monitor::Off || self.rules.value
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -164,6 +188,8 @@ pub struct Ensemble {
     pub servers: Sp<i64>,
     /// `servers N acknowledge-resize-from=M`: the count in `out/` this step resizes from.
     pub resize_from: Option<Sp<i64>>,
+    /// `servers N … cold-restart=#true`: the step is applied with every server stopped.
+    pub cold_restart: Sp<bool>,
     pub image: Sp<String>,
     pub pull_policy: Sp<PullPolicy>,
     pub pull_secrets: Sp<Vec<String>>,
@@ -189,6 +215,7 @@ pub struct Ensemble {
     pub tls: Tls,
     pub sasl: Sasl,
     pub network_policy: NetworkPolicy,
+    pub prometheus_operator: PrometheusOperator,
     pub uid: Sp<i64>,
     pub gid: Sp<i64>,
     pub node_selector: Map,
@@ -246,6 +273,9 @@ pub struct Environment {
     pub labels: Map,
     pub annotations: Map,
     pub namespace_object: bool,
+    /// `manifests`, as written; [`crate::manifests::load`] reads them into `manifests`.
+    pub manifest_paths: Sp<Vec<String>>,
+    pub manifests: Vec<crate::manifests::Manifest>,
     pub argocd: Option<ArgoCd>,
     pub flux: Option<Flux>,
     pub ensembles: Vec<Ensemble>,
@@ -459,6 +489,8 @@ pub fn build(
                 labels: get.map("labels"),
                 annotations: get.map("annotations"),
                 namespace_object: get.bool("namespace-object").value,
+                manifest_paths: get.list("manifests"),
+                manifests: Vec::new(),
                 argocd,
                 flux,
                 ensembles: env.ensembles.into_iter().map(ensemble).collect(),
@@ -505,6 +537,7 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
     Ensemble {
         servers: get.int("servers"),
         resize_from: get.opt_int("servers.acknowledge-resize-from"),
+        cold_restart: get.bool("servers.cold-restart"),
         image: get.str("image"),
         pull_policy: get.choice("image.pull-policy", PullPolicy::from_word),
         pull_secrets: get.list("image-pull-secrets"),
@@ -550,6 +583,13 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
             enabled: get.bool("network-policy.enabled"),
             allow_namespaces: get.list("network-policy.allow-namespaces"),
             allow_pods: get.map("network-policy.allow-pods"),
+            metrics_from_namespaces: get.list("network-policy.metrics-from-namespaces"),
+            metrics_from_pods: get.map("network-policy.metrics-from-pods"),
+        },
+        prometheus_operator: PrometheusOperator {
+            monitor: get.choice("prometheus-operator.monitor", Monitor::from_word),
+            rules: get.bool("prometheus-operator.rules"),
+            labels: get.map("prometheus-operator.labels"),
         },
         uid: get.int("security.uid"),
         gid: get.int("security.gid"),

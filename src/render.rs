@@ -58,6 +58,19 @@ fn environment(env: &Environment) -> Vec<(String, String)> {
         files.push((rel.clone(), document(&header(&rel), object)));
         resources.push(file);
     }
+    for manifest in &env.manifests {
+        let rel = format!("{ns}/{}", manifest.file_name);
+        let body: Vec<String> = manifest
+            .documents
+            .iter()
+            .map(|doc| document("", doc))
+            .collect();
+        files.push((
+            rel.clone(),
+            format!("{}{}", header(&rel), body.join("---\n")),
+        ));
+        resources.push(manifest.file_name.clone());
+    }
     resources.sort();
     let mut push = |rel: String, body: String| files.push((rel, body));
     let rel = format!("{ns}/kustomization.yaml");

@@ -132,6 +132,11 @@ choice!(
     ArgoSync { Automated = "automated", Manual = "manual" }
 );
 choice!(
+    /// `prometheus-operator { monitor … }`: which Prometheus Operator object makes Prometheus
+    /// scrape the servers.
+    Monitor { Off = "none", ServiceMonitor = "service-monitor", PodMonitor = "pod-monitor" }
+);
+choice!(
     /// `admin-server`: bound to 127.0.0.1 in the pod with snapshot and restore off, or off.
     AdminServer { Local = "local", Disabled = "disabled" }
 );
@@ -202,12 +207,20 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         name: "servers",
         shape: Shape::Props {
             arg: Some(("servers", int(1, 255))),
-            props: &[prop(
-                "acknowledge-resize-from",
-                int(1, 255),
-                Default::Unset,
-                "the server count in `out/` this resize step starts from, one server away (see ZK0046 and docs/changing.md)",
-            )],
+            props: &[
+                prop(
+                    "acknowledge-resize-from",
+                    int(1, 255),
+                    Default::Unset,
+                    "the server count in `out/` this resize step starts from, one server away (see ZK0046 and docs/changing.md)",
+                ),
+                prop(
+                    "cold-restart",
+                    Kind::Bool,
+                    Default::Bool(false),
+                    "acknowledge that this resize step is applied with every server stopped (ZK0069: 1 → 2 and 3 → 4 cannot be rolled)",
+                ),
+            ],
         },
         default: Default::Int(3),
         doc: "number of ZooKeeper servers; each gets the id (myid) of its pod index, 1..N",
@@ -424,7 +437,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
             props: &[],
         },
         default: Default::Bool(false),
-        doc: "the Prometheus metrics provider on the `metrics` port, with prometheus.io scrape annotations",
+        doc: "the Prometheus metrics provider on the `metrics` port, with prometheus.io scrape annotations; `network-policy { metrics-from-namespaces … }` lets Prometheus in, `prometheus-operator { … }` adds its objects",
         example: "metrics #true",
     },
     Setting {
@@ -440,6 +453,13 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         default: Default::Unset,
         doc: "SASL DIGEST-MD5 authentication of clients and quorum peers, with credentials from a Secret (docs/security.md)",
         example: "sasl { secret \"zk-sasl\"; client #true; quorum \"required\"; enforce #true }",
+    },
+    Setting {
+        name: "prometheus-operator",
+        shape: Shape::Block(PROMETHEUS_OPERATOR_SETTINGS),
+        default: Default::Unset,
+        doc: "objects for the Prometheus Operator (CRDs of monitoring.coreos.com/v1); needs `metrics #true`",
+        example: "prometheus-operator { monitor \"pod-monitor\"; rules #true; labels release=\"kube-prometheus-stack\" }",
     },
     Setting {
         name: "network-policy",
@@ -773,8 +793,8 @@ pub const NETWORK_POLICY_SETTINGS: &[Setting] = &[
         name: "allow-namespaces",
         shape: Shape::List(Kind::Str),
         default: Default::List(&[]),
-        doc: "other namespaces whose pods may reach the client (and metrics) port",
-        example: "allow-namespaces \"kafka\" \"monitoring\"",
+        doc: "other namespaces whose pods may reach the client port, and the metrics port when `metrics` is on (the same figures as `mntr` on the client port)",
+        example: "allow-namespaces \"kafka\"",
     },
     Setting {
         name: "allow-pods",
@@ -782,6 +802,44 @@ pub const NETWORK_POLICY_SETTINGS: &[Setting] = &[
         default: Default::Unset,
         doc: "labels of the pods of the ensemble's namespace that may reach the client port; all pods of the namespace when unset",
         example: "allow-pods app=\"kafka\"",
+    },
+    Setting {
+        name: "metrics-from-namespaces",
+        shape: Shape::List(Kind::Str),
+        default: Default::List(&[]),
+        doc: "namespaces whose pods may reach the metrics port and nothing else (where Prometheus runs); needs `metrics #true`",
+        example: "metrics-from-namespaces \"monitoring\"",
+    },
+    Setting {
+        name: "metrics-from-pods",
+        shape: Shape::Map,
+        default: Default::Unset,
+        doc: "labels of the pods that may reach the metrics port: in `metrics-from-namespaces`, or in the ensemble's namespace when none is listed; all pods of those namespaces when unset; needs `metrics #true`",
+        example: "metrics-from-pods \"app.kubernetes.io/name\"=\"prometheus\"",
+    },
+];
+
+pub const PROMETHEUS_OPERATOR_SETTINGS: &[Setting] = &[
+    Setting {
+        name: "monitor",
+        shape: Shape::Value(Kind::Choice(Monitor::WORDS)),
+        default: Default::Str("none"),
+        doc: "`pod-monitor`: a PodMonitor scraping every server; `service-monitor`: a ServiceMonitor and the headless Service `<name>-metrics` it selects (not-ready servers are scraped too)",
+        example: "monitor \"pod-monitor\"",
+    },
+    Setting {
+        name: "rules",
+        shape: Shape::Value(Kind::Bool),
+        default: Default::Bool(false),
+        doc: "a PrometheusRule with alerts: servers down, no leader, elections, outstanding requests, fsync time, file descriptors, znode count",
+        example: "rules #true",
+    },
+    Setting {
+        name: "labels",
+        shape: Shape::Map,
+        default: Default::Unset,
+        doc: "labels on the monitor and the rule, besides the ensemble's: the ones your Prometheus selects them by (its serviceMonitorSelector, podMonitorSelector, ruleSelector)",
+        example: "labels release=\"kube-prometheus-stack\"",
     },
 ];
 
@@ -816,6 +874,13 @@ pub const ENVIRONMENT_SETTINGS: &[Setting] = &[
         default: Default::Unset,
         doc: "annotations on every object of the environment",
         example: "annotations \"example.com/cost-center\"=\"1234\"",
+    },
+    Setting {
+        name: "manifests",
+        shape: Shape::List(Kind::Str),
+        default: Default::List(&[]),
+        doc: "hand-written manifests shipped with the environment: YAML files under the specs directory, relative to this spec file, checked and written into out/<namespace>/ and its kustomization.yaml",
+        example: "manifests \"extra/client-config.yaml\"",
     },
     Setting {
         name: "namespace-object",
@@ -967,6 +1032,8 @@ pub fn home_of(name: &str) -> Option<&'static str> {
         "it belongs in the ensemble's `tls { … }` block"
     } else if named(SASL_SETTINGS) {
         "it belongs in the ensemble's `sasl { … }` block"
+    } else if named(PROMETHEUS_OPERATOR_SETTINGS) {
+        "it belongs in the ensemble's `prometheus-operator { … }` block"
     } else if named(ENVIRONMENT_SETTINGS) {
         "it is an environment setting: write it directly in `environment \"NAME\" { … }`"
     } else {

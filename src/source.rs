@@ -15,6 +15,15 @@ pub const MAX_FILE_BYTES: u64 = 1 << 20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FileId(pub usize);
 
+/// What a file under the specs directory is to zkc.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A `*.kdl` spec or library.
+    Spec,
+    /// A `*.yaml`/`*.yml` file an environment may ship with `manifests`: read only when named.
+    Manifest,
+}
+
 #[derive(Debug)]
 pub struct SourceFile {
     /// Path relative to the specs directory, with `/` separators (stable across machines); imports
@@ -24,6 +33,7 @@ pub struct SourceFile {
     /// diagnostics so that editors and CI annotations find the file.
     pub name: String,
     pub text: Arc<String>,
+    pub kind: FileKind,
 }
 
 /// A place in a spec file.
@@ -66,14 +76,21 @@ pub struct SourceMap {
     /// reported as ZK0060 with every other problem of the run, instead of ending the run at
     /// the first one.
     pub unreadable: Vec<(FileId, usize, String)>,
+    /// The same for manifests, reported only when an environment names the file.
+    pub unreadable_manifests: Vec<(FileId, usize, String)>,
 }
 
 impl SourceMap {
     pub fn add(&mut self, rel: String, name: String, text: String) -> FileId {
+        self.add_kind(rel, name, text, FileKind::Spec)
+    }
+
+    pub fn add_kind(&mut self, rel: String, name: String, text: String, kind: FileKind) -> FileId {
         self.files.push(SourceFile {
             rel,
             name,
             text: Arc::new(text),
+            kind,
         });
         FileId(self.files.len() - 1)
     }
@@ -83,12 +100,38 @@ impl SourceMap {
         let shift = self.files.len();
         self.files.extend(other.files);
         self.links.extend(other.links);
-        self.unreadable.extend(
-            other
-                .unreadable
-                .into_iter()
-                .map(|(id, offset, why)| (FileId(id.0 + shift), offset, why)),
-        );
+        let shifted = |list: Vec<(FileId, usize, String)>| {
+            list.into_iter()
+                .map(move |(id, offset, why)| (FileId(id.0 + shift), offset, why))
+        };
+        self.unreadable.extend(shifted(other.unreadable));
+        self.unreadable_manifests
+            .extend(shifted(other.unreadable_manifests));
+        self.specs_first();
+    }
+
+    /// Puts the spec files before the manifests, in their order: the later stages keep per-file
+    /// tables indexed by the spec files' `FileId`s.
+    fn specs_first(&mut self) {
+        let mut order: Vec<usize> = (0..self.files.len()).collect();
+        order.sort_by_key(|&i| self.files[i].kind == FileKind::Manifest);
+        let mut new_id = vec![0; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_id[old] = new;
+        }
+        let mut files: Vec<Option<SourceFile>> = std::mem::take(&mut self.files)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.files = order
+            .iter()
+            .map(|&i| files[i].take().expect("each file once"))
+            .collect();
+        for list in [&mut self.unreadable, &mut self.unreadable_manifests] {
+            for (id, _, _) in list.iter_mut() {
+                *id = FileId(new_id[id.0]);
+            }
+        }
     }
 
     pub fn get(&self, id: FileId) -> &SourceFile {
@@ -99,12 +142,37 @@ impl SourceMap {
         self.links.iter().any(|l| l == rel)
     }
 
+    /// The spec file at `rel`.
     pub fn find(&self, rel: &str) -> Option<FileId> {
-        self.files.iter().position(|f| f.rel == rel).map(FileId)
+        self.find_kind(rel, FileKind::Spec)
     }
 
+    /// The manifest file at `rel`.
+    pub fn find_manifest(&self, rel: &str) -> Option<FileId> {
+        self.find_kind(rel, FileKind::Manifest)
+    }
+
+    fn find_kind(&self, rel: &str, kind: FileKind) -> Option<FileId> {
+        self.files
+            .iter()
+            .position(|f| f.rel == rel && f.kind == kind)
+            .map(FileId)
+    }
+
+    /// The spec files, in path order.
     pub fn ids(&self) -> impl Iterator<Item = FileId> + '_ {
-        (0..self.files.len()).map(FileId)
+        self.ids_of(FileKind::Spec)
+    }
+
+    /// The manifest files, in path order.
+    pub fn manifest_ids(&self) -> impl Iterator<Item = FileId> + '_ {
+        self.ids_of(FileKind::Manifest)
+    }
+
+    fn ids_of(&self, kind: FileKind) -> impl Iterator<Item = FileId> + '_ {
+        (0..self.files.len())
+            .filter(move |&i| self.files[i].kind == kind)
+            .map(FileId)
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -161,8 +229,9 @@ pub enum LoadError {
     Missing { path: PathBuf },
 }
 
-/// Reads every `*.kdl` file below `dir`, in sorted path order. Symbolic links are not followed,
-/// so a spec tree can never pull in files from elsewhere on the machine.
+/// Reads every `*.kdl` file below `dir`, and every `*.yaml`/`*.yml` file an environment may
+/// name in `manifests`, in sorted path order. Symbolic links are not followed, so a spec tree can
+/// never pull in files from elsewhere on the machine.
 pub fn load_dir(dir: &Path) -> Result<SourceMap, LoadError> {
     if !dir.is_dir() {
         return Err(LoadError::Missing {
@@ -179,9 +248,11 @@ pub fn load_dir(dir: &Path) -> Result<SourceMap, LoadError> {
             source,
         })?;
         let path = entry.path();
-        if path.extension().is_none_or(|e| e != "kdl") {
-            continue;
-        }
+        let kind = match path.extension().and_then(|e| e.to_str()) {
+            Some("kdl") => FileKind::Spec,
+            Some("yaml" | "yml") => FileKind::Manifest,
+            _ => continue,
+        };
         if entry.file_type().is_symlink() {
             map.links.push(relative_name(dir, path));
             continue;
@@ -192,11 +263,15 @@ pub fn load_dir(dir: &Path) -> Result<SourceMap, LoadError> {
         let rel = relative_name(dir, path);
         let name = display_path(dir, &rel);
         let (text, problem) = read_spec(path, entry.metadata().map(|m| m.len()).unwrap_or(0));
-        let id = map.add(rel, name, text);
+        let id = map.add_kind(rel, name, text, kind);
         if let Some((offset, why)) = problem {
-            map.unreadable.push((id, offset, why));
+            match kind {
+                FileKind::Spec => map.unreadable.push((id, offset, why)),
+                FileKind::Manifest => map.unreadable_manifests.push((id, offset, why)),
+            }
         }
     }
+    map.specs_first();
     Ok(map)
 }
 

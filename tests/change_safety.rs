@@ -68,8 +68,19 @@ fn growing_three_to_five_takes_one_acknowledged_server_per_commit() {
     );
     assert_eq!(p.snapshot(), before, "a refused build writes nothing");
 
-    for (from, to) in [(3, 4), (4, 5)] {
-        let step = format!("servers {to} acknowledge-resize-from={from}");
+    // 3 → 4 cannot be rolled (ZK0069): the step is acknowledged as a cold one.
+    let (rc, _, err) = after(
+        &p,
+        "servers 4 acknowledge-resize-from=3",
+        &["build", "specs"],
+    );
+    assert_eq!(rc, 1, "{err}");
+    assert!(
+        err.contains("ZK0069") && err.contains("cold-restart=#true"),
+        "{err}"
+    );
+    for (from, to, cold) in [(3, 4, " cold-restart=#true"), (4, 5, "")] {
+        let step = format!("servers {to} acknowledge-resize-from={from}{cold}");
         let (rc, diff, err) = after(&p, &step, &["diff", "specs"]);
         assert_eq!(rc, 0, "{err}");
         assert!(
@@ -87,11 +98,11 @@ fn growing_three_to_five_takes_one_acknowledged_server_per_commit() {
 
 #[test]
 fn a_left_over_acknowledgement_authorises_nothing_later() {
-    let p = project("servers 3");
+    let p = project("servers 5");
     assert_eq!(
         after(
             &p,
-            "servers 4 acknowledge-resize-from=3",
+            "servers 4 acknowledge-resize-from=5",
             &["build", "specs"]
         )
         .0,
@@ -100,16 +111,16 @@ fn a_left_over_acknowledgement_authorises_nothing_later() {
     // Rebuilt as it is: a warning that it is spent, nothing written.
     let (rc, _, err) = after(
         &p,
-        "servers 4 acknowledge-resize-from=3",
+        "servers 4 acknowledge-resize-from=5",
         &["build", "specs"],
     );
     assert_eq!(rc, 0, "{err}");
     assert!(err.contains("ZK0059") && err.contains("0 written"), "{err}");
     // A later edit that keeps it cannot jump anywhere.
-    for target in ["servers 5", "servers 7", "servers 1"] {
+    for target in ["servers 3", "servers 6", "servers 1"] {
         let (rc, _, err) = after(
             &p,
-            &format!("{target} acknowledge-resize-from=3"),
+            &format!("{target} acknowledge-resize-from=5"),
             &["build", "specs"],
         );
         assert_eq!(rc, 1, "{target}: {err}");

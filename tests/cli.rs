@@ -553,7 +553,7 @@ fn check_annotates_drift_for_github() {
     assert_eq!(code(&p.zkc(&["build", "specs"])), 0);
     p.write(
         "specs/develop.kdl",
-        &with_body(DEVELOP, "servers 4 acknowledge-resize-from=3"),
+        &with_body(DEVELOP, "servers 2 acknowledge-resize-from=3"),
     );
     let out = p.zkc(&["--message-format", "github", "check", "specs"]);
     assert_eq!(code(&out), 3);
@@ -561,7 +561,7 @@ fn check_annotates_drift_for_github() {
     assert!(
         text.lines().any(|l| l.starts_with(
             "::error file=out/develop/statefulset-zookeeper.yaml,title=zkc%3A stale output::"
-        ) && l.contains("scales 3 → 4")),
+        ) && l.contains("scales 3 → 2")),
         "{text}"
     );
 }

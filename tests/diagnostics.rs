@@ -5,14 +5,24 @@
 use zkc::check::Deployed;
 use zkc::compile::{NothingDeployed, compile};
 use zkc::diag::render::{MessageFormat, render};
-use zkc::source::SourceMap;
+use zkc::source::{FileKind, SourceMap};
 
 fn sources(files: &[(&str, &str)]) -> SourceMap {
     let mut map = SourceMap::default();
     let mut files = files.to_vec();
-    files.sort();
+    // Spec files first, as `source::load_dir` orders them.
+    files.sort_by_key(|(rel, _)| (rel.ends_with(".yaml"), *rel));
     for (rel, text) in files {
-        map.add(rel.to_owned(), format!("specs/{rel}"), text.to_owned());
+        let kind = match rel.ends_with(".yaml") {
+            true => FileKind::Manifest,
+            false => FileKind::Spec,
+        };
+        map.add_kind(
+            rel.to_owned(),
+            format!("specs/{rel}"),
+            text.to_owned(),
+            kind,
+        );
     }
     map
 }
@@ -178,6 +188,15 @@ bad! {
     ensemble_setting_in_environment: [("a.kdl", "environment \"a\" {\n    servers 5\n    ensemble \"zk\"\n}\n")];
     zoo_cfg_setting_outside_zoo_cfg: [("a.kdl", &env("four-letter-words \"ruok\" \"srvr\""))];
     metrics_port_without_metrics: [("a.kdl", &env("ports metrics=7001"))];
+    // Issue #14: the metrics settings.
+    monitor_without_metrics: [("a.kdl", &env("prometheus-operator { monitor \"pod-monitor\"; rules #true }"))];
+    metrics_from_namespaces_without_metrics: [("a.kdl", &env("network-policy { metrics-from-namespaces \"monitoring\"; metrics-from-pods app=\"prometheus\" }"))];
+    monitor_blocked_by_the_network_policy: [("a.kdl", &env("metrics #true\n        prometheus-operator { monitor \"service-monitor\" }"))];
+    metrics_namespace_not_a_dns_label: [("a.kdl", &env("metrics #true\n        network-policy { allow-namespaces \"Kafka\"; metrics-from-namespaces \"monitoring.svc\" }"))];
+    prometheus_labels_without_objects: [("a.kdl", &env("metrics #true\n        prometheus-operator { labels release=\"prom\" }"))];
+    metrics_from_without_network_policy: [("a.kdl", &env("metrics #true\n        network-policy { enabled #false; metrics-from-namespaces \"monitoring\" }"))];
+    prometheus_label_owned_by_zkc: [("a.kdl", &env("metrics #true\n        network-policy { metrics-from-namespaces \"monitoring\" }\n        prometheus-operator { monitor \"pod-monitor\"; labels \"app.kubernetes.io/name\"=\"x\" }"))];
+    monitor_setting_outside_its_block: [("a.kdl", &env("monitor \"pod-monitor\""))];
     toleration_seconds_without_no_execute: [("a.kdl", &env("tolerations { toleration key=\"a\" operator=\"Exists\" toleration-seconds=30 }"))];
     // A value that failed to parse is not judged again: no ZK0045 about the default of 3
     // servers the user replaced with an invalid 300, no conflict or final error on top.
@@ -224,7 +243,7 @@ fn server_count_change_needs_acknowledgement() {
 #[test]
 fn acknowledged_resize_steps_pass_without_the_even_count_warning() {
     for step in [
-        "servers 4 acknowledge-resize-from=3",
+        "servers 4 acknowledge-resize-from=3 cold-restart=#true",
         "servers 2 acknowledge-resize-from=3",
     ] {
         let c = compile(sources(&[("a.kdl", &env(step))]), &ThreeDeployed);
@@ -259,6 +278,23 @@ fn resize_acknowledgements_that_do_not_fit_out() {
         "resize_acknowledgement_of_no_resize",
         report(
             &[("a.kdl", &env("servers 3 acknowledge-resize-from=3"))],
+            &ThreeDeployed
+        )
+    );
+    insta::assert_snapshot!(
+        "resize_step_that_cannot_be_rolled",
+        report(
+            &[("a.kdl", &env("servers 4 acknowledge-resize-from=3"))],
+            &ThreeDeployed
+        )
+    );
+    insta::assert_snapshot!(
+        "cold_restart_where_a_rolling_update_finishes",
+        report(
+            &[(
+                "a.kdl",
+                &env("servers 2 acknowledge-resize-from=3 cold-restart=#true")
+            )],
             &ThreeDeployed
         )
     );
@@ -303,10 +339,11 @@ fn quorum_tls_moves_one_phase_per_commit() {
             &[(
                 "a.kdl",
                 &env(&format!(
-                    "servers 4 acknowledge-resize-from=3\n        {TLS} \"send-tls\" }}"
+                    "servers 5 acknowledge-resize-from=4\n        {TLS} \"send-tls\" }}"
                 ))
             )],
-            &DeployedCfg(3, ACCEPT_CFG)
+            // 4 → 5 rolls (3 → 4 would be a cold step, ZK0069, which is not the point here).
+            &DeployedCfg(4, ACCEPT_CFG)
         )
     );
     insta::assert_snapshot!(
@@ -346,6 +383,19 @@ fn quorum_tls_moves_one_phase_per_commit() {
         &NothingDeployed,
     );
     assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+}
+
+#[test]
+fn manifests_that_zkc_cannot_ship() {
+    let spec = "environment \"a\" {\n    manifests \"extra/a.yaml\" \"extra/b.yml\"\n    ensemble \"zk\"\n}\n";
+    let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: zk-config\n  namespace: other\ndta:\n  k: v\n";
+    insta::assert_snapshot!(
+        "manifests",
+        report(
+            &[("a.kdl", spec), ("extra/a.yaml", manifest)],
+            &NothingDeployed
+        )
+    );
 }
 
 #[test]

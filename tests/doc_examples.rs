@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use zkc::compile::{NothingDeployed, compile};
 use zkc::diag::Severity;
-use zkc::source::SourceMap;
+use zkc::source::{FileKind, SourceMap};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -47,6 +47,21 @@ fn builds(what: &str, files: Vec<(String, String)>) {
     let mut sources = SourceMap::default();
     for (rel, text) in &files {
         sources.add(rel.clone(), format!("specs/{rel}"), text.clone());
+    }
+    // An example naming `manifests` gets a small ConfigMap at each path, as a user would have.
+    let named = files
+        .iter()
+        .flat_map(|(_, t)| t.lines())
+        .filter_map(|l| l.trim().strip_prefix("manifests "))
+        .flat_map(|paths| paths.split('"').skip(1).step_by(2));
+    for (i, path) in named.enumerate() {
+        let manifest = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: example-{i}\n");
+        sources.add_kind(
+            path.to_owned(),
+            format!("specs/{path}"),
+            manifest,
+            FileKind::Manifest,
+        );
     }
     let c = compile(sources, &NothingDeployed);
     let errors: Vec<String> = c
@@ -124,9 +139,10 @@ fn every_spec_reference_example_builds_on_its_own() {
             "## Environment settings" => {
                 Some(|e| format!("environment \"example\" {{\n    ensemble \"zk\"\n    {e}\n}}\n"))
             }
+            // With `metrics #true`: the metrics settings need it (ZK0070).
             "## Ensemble settings" => Some(|e| {
                 format!(
-                    "environment \"example\" {{\n    ensemble \"zk\" {{\n        {e}\n    }}\n}}\n"
+                    "environment \"example\" {{\n    ensemble \"zk\" {{\n        metrics #true\n        {e}\n    }}\n}}\n"
                 )
             }),
             "### zoo-cfg" => Some(|e| {
@@ -136,7 +152,12 @@ fn every_spec_reference_example_builds_on_its_own() {
             }),
             "### network-policy" => Some(|e| {
                 format!(
-                    "environment \"example\" {{\n    ensemble \"zk\" {{\n        network-policy {{ {e} }}\n    }}\n}}\n"
+                    "environment \"example\" {{\n    ensemble \"zk\" {{\n        metrics #true\n        network-policy {{ {e} }}\n    }}\n}}\n"
+                )
+            }),
+            "### prometheus-operator" => Some(|e| {
+                format!(
+                    "environment \"example\" {{\n    ensemble \"zk\" {{\n        metrics #true\n        prometheus-operator {{ {e} }}\n    }}\n}}\n"
                 )
             }),
             l if l.starts_with("## ") || l.starts_with("### ") => None,

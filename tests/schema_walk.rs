@@ -1,14 +1,14 @@
 //! Issue #12, item 4: a setting that is accepted must take effect or be reported. This walks the
 //! schema table — every setting, every argument and every property, at the ensemble, `zoo-cfg`,
-//! `network-policy` and environment levels — writes each with a value other than its default,
+//! `network-policy`, `prometheus-operator` and environment levels — writes each with a value other than its default,
 //! and requires the compiled output to differ from the baseline, or a diagnostic to say why it
 //! cannot. A new setting that is parsed, defaulted and documented but never emitted fails here.
 
 use zkc::compile::{NothingDeployed, compile};
 use zkc::render::Tree;
 use zkc::schema::{
-    Default, ENSEMBLE_SETTINGS, ENVIRONMENT_SETTINGS, Kind, NETWORK_POLICY_SETTINGS, SASL_SETTINGS,
-    Setting, Shape, TLS_SETTINGS, ZOO_CFG_SETTINGS,
+    Default, ENSEMBLE_SETTINGS, ENVIRONMENT_SETTINGS, Kind, NETWORK_POLICY_SETTINGS,
+    PROMETHEUS_OPERATOR_SETTINGS, SASL_SETTINGS, Setting, Shape, TLS_SETTINGS, ZOO_CFG_SETTINGS,
 };
 use zkc::source::SourceMap;
 
@@ -20,6 +20,7 @@ enum Level {
     NetworkPolicy,
     Tls,
     Sasl,
+    PrometheusOperator,
     Environment,
 }
 
@@ -28,10 +29,21 @@ fn spec(level: Level, line: &str) -> String {
         Level::Environment => (line.to_owned(), String::new()),
         Level::Ensemble => (String::new(), line.to_owned()),
         Level::ZooCfg => (String::new(), format!("zoo-cfg {{ {line} }}")),
-        Level::NetworkPolicy => (String::new(), format!("network-policy {{ {line} }}")),
+        // With metrics on, so the metrics settings are walked where they take effect (without
+        // it they are errors, ZK0070), and a monitor's Prometheus may reach the servers.
+        Level::NetworkPolicy => (
+            String::new(),
+            format!("metrics #true\n        network-policy {{ {line} }}"),
+        ),
         // Each alone: a setting that needs the feature on is reported (ZK0057, ZK0080, …).
         Level::Tls => (String::new(), format!("tls {{ {line} }}")),
         Level::Sasl => (String::new(), format!("sasl {{ {line} }}")),
+        Level::PrometheusOperator => (
+            String::new(),
+            format!(
+                "metrics #true\n        network-policy {{ metrics-from-namespaces \"monitoring\" }}\n        prometheus-operator {{ {line} }}"
+            ),
+        ),
     };
     // argocd and flux are present so their properties have something to change.
     format!(
@@ -159,11 +171,20 @@ fn every_setting_changes_the_output_or_is_reported() {
         (Level::NetworkPolicy, NETWORK_POLICY_SETTINGS),
         (Level::Tls, TLS_SETTINGS),
         (Level::Sasl, SASL_SETTINGS),
+        (Level::PrometheusOperator, PROMETHEUS_OPERATOR_SETTINGS),
         (Level::Environment, ENVIRONMENT_SETTINGS),
     ];
     let mut silent = Vec::new();
     let mut walked = 0;
     for (level, settings) in levels {
+        // The blocks that turn metrics on have a baseline of their own: the block left empty.
+        let (baseline, baseline_diagnostics) = match level {
+            Level::NetworkPolicy | Level::PrometheusOperator => {
+                let (tree, diagnostics) = compiled(&spec(level, ""));
+                (tree.expect("the metrics baseline compiles"), diagnostics)
+            }
+            _ => (baseline.clone(), baseline_diagnostics),
+        };
         for setting in settings {
             for line in variants(setting) {
                 walked += 1;

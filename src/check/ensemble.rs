@@ -2,6 +2,8 @@
 //! reads: a rule whose input failed to parse (and was reported, then replaced by its built-in
 //! default) is skipped, so no diagnostic ever judges a value the user did not write.
 
+mod metrics;
+
 use std::collections::BTreeMap;
 
 use super::owned::{check_owned_values, check_zoo_cfg_text, owned_zoo_cfg_key};
@@ -37,6 +39,15 @@ const TLS: &[&str] = &[
     "tls.issuer.cluster-domain",
 ];
 const SASL: &[&str] = &["sasl.client", "sasl.quorum", "sasl.enforce", "sasl.secret"];
+/// What the metrics rules read (maps have no single leaf and are always valid).
+const METRICS: &[&str] = &[
+    "metrics",
+    "prometheus-operator.monitor",
+    "prometheus-operator.rules",
+    "network-policy.enabled",
+    "network-policy.allow-namespaces",
+    "network-policy.metrics-from-namespaces",
+];
 const RESOURCES: &[&str] = &[
     "resources.cpu",
     "resources.cpu-limit",
@@ -80,6 +91,25 @@ const RULES: &[Rule] = &[
     Rule {
         inputs: &["metrics", "ports.metrics"],
         check: metrics_port_without_metrics,
+    },
+    Rule {
+        inputs: METRICS,
+        check: metrics::needs_metrics,
+    },
+    Rule {
+        inputs: METRICS,
+        check: metrics::ignored_metrics_settings,
+    },
+    Rule {
+        inputs: METRICS,
+        check: metrics::prometheus_blocked,
+    },
+    Rule {
+        inputs: &[
+            "network-policy.allow-namespaces",
+            "network-policy.metrics-from-namespaces",
+        ],
+        check: metrics::namespace_names,
     },
     Rule {
         inputs: RESOURCES,

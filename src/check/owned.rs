@@ -44,6 +44,8 @@ pub(super) fn check_owned_values(e: &Ensemble, diags: &mut Diagnostics) {
         (&e.labels, "label"),
         (&e.node_selector, "label"),
         (&e.network_policy.allow_pods, "label"),
+        (&e.network_policy.metrics_from_pods, "label"),
+        (&e.prometheus_operator.labels, "label"),
         (&e.annotations, "annotation"),
         (&e.pod_annotations, "annotation"),
     ] {
@@ -51,6 +53,7 @@ pub(super) fn check_owned_values(e: &Ensemble, diags: &mut Diagnostics) {
     }
     for (map, what) in [
         (&e.labels, "label"),
+        (&e.prometheus_operator.labels, "label"),
         (&e.annotations, "annotation"),
         (&e.pod_annotations, "pod annotation"),
     ] {

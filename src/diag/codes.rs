@@ -569,6 +569,78 @@ Fix: replace the StatefulSet without touching its pods or volumes:
 4. `zkc build --allow-recreate NS/ENSEMBLE`, commit, resume the sync: the new StatefulSet adopts
    the running pods, and only a pod template change restarts them, one at a time.";
 
+    ColdResizeStep = "ZK0069", Error, "a resize step ZooKeeper cannot roll through",
+"A rolling update of this step stalls: the StatefulSet controller waits for a server that never
+becomes Ready, while the others keep serving on the old list. tests/e2e/resize_orders.py shows
+it on ZooKeeper 3.9.4 for 1 → 2 (a two-server list needs both servers, and server 1 keeps
+serving alone on its list) and 3 → 4 (when server 3, usually the leader, restarts, servers 1 and
+2 re-elect on the old list, and servers 3 and 4 follow only a leader that 3 of their 4 servers
+report). Growing 3 → 5 or 1 → 3 therefore passes through a step done with every server stopped.
+
+Example:
+    servers 4 acknowledge-resize-from=3
+
+Fix: a cold step, with a short outage of the whole ensemble:
+1. Stop the GitOps controller from syncing the environment (Argo CD: turn off automated sync;
+   Flux: `flux suspend kustomization zookeeper-ENV`).
+2. `kubectl -n NS scale statefulset ENSEMBLE --replicas=0` and wait until no server pod is left.
+3. Write `servers 4 acknowledge-resize-from=3 cold-restart=#true`, build, commit, resume the
+   sync: every server starts at once with the new list. The one new server cannot form a
+   majority without the old ones, and the election prefers the newest data, so nothing
+   acknowledged is lost.";
+    MetricsOff = "ZK0070", Error, "Prometheus settings while metrics is off",
+"`prometheus-operator { monitor … }`, `prometheus-operator { rules #true }` and
+`network-policy { metrics-from-namespaces … }` / `metrics-from-pods` are about the servers'
+Prometheus metrics, which exist only with `metrics #true`: without it a monitor would scrape a
+port nothing listens on, every alert would fire or stay silent on missing series, and the
+network rule would open a closed port.
+
+Example:
+    prometheus-operator { monitor \"pod-monitor\" }
+    // metrics is off by default
+
+Fix: add `metrics #true` to the ensemble (or to the template or defaults that set these), or
+remove the setting.";
+
+    PrometheusBlocked = "ZK0071", Warning, "Prometheus cannot reach the metrics port",
+"A monitor makes a Prometheus scrape the servers, but the ensemble's NetworkPolicy lets only the
+pods of its own namespace reach the metrics port, and Prometheus usually runs in a namespace of
+its own (`monitoring`): its scrapes would time out and every server would look down.
+
+Example:
+    metrics #true
+    prometheus-operator { monitor \"pod-monitor\" }
+
+Fix: name where Prometheus runs, which opens the metrics port and nothing else:
+`network-policy { metrics-from-namespaces \"monitoring\" }` (and `metrics-from-pods` for its
+pods' labels). If Prometheus runs in the ensemble's namespace, say so with
+`metrics-from-pods \"app.kubernetes.io/name\"=\"prometheus\"`.";
+
+    ManifestNotFound = "ZK0072", Error, "a manifest file that cannot be used",
+"`manifests` names YAML files under the specs directory, relative to the spec file that names
+them. The file does not exist there, is a symbolic link (zkc never reads through links), or the
+path leaves the specs directory.
+
+Example:
+    manifests \"extra/client-config.yaml\"   // specs/extra/client-config.yml exists
+
+Fix: write the path of the file as it is under the specs directory.";
+
+    ManifestInvalid = "ZK0073", Error, "a manifest zkc cannot ship",
+"A document of a hand-written manifest breaks a rule zkc's own output keeps: it is not YAML,
+lacks apiVersion, kind or metadata.name, names another namespace than the environment's, is a
+Secret (its value would be in git), is a Namespace (that object is `namespace-object`'s), has
+the kind and name of an object zkc generates, or has a field its built-in kind does not have
+(the API server would drop it, so the setting would silently do nothing).
+
+Example:
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: client-config}
+    dta: {connect: zookeeper:2181}
+
+Fix: correct the document as the message says.";
+
     TlsWithoutCertificate = "ZK0080", Error, "TLS without a certificate source",
 "TLS for clients or for the quorum needs a certificate on every server. zkc either asks
 cert-manager for it (`issuer`: it emits a Certificate with every name peers and clients use) or
@@ -636,7 +708,7 @@ or SASL phase change in the same commit adds a second difference, and the new se
 unable to talk to the majority it must join.
 
 Example:
-    servers 4 acknowledge-resize-from=3
+    servers 5 acknowledge-resize-from=4
     tls { quorum \"accept-tls\" }   // out/ has quorum TLS off
 
 Fix: two commits: the resize step, then the TLS or SASL phase (or the other way round).";

@@ -2,9 +2,11 @@
 //! misspelt field cannot compile. Argo CD and Flux objects, which `k8s-openapi` does not cover,
 //! are small serde structs in [`gitops`].
 
+mod alerts;
 pub mod gitops;
 pub mod names;
 mod network;
+pub mod prometheus;
 pub mod security;
 mod workload;
 pub mod zoo_cfg;
@@ -17,7 +19,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::model::{Ensemble, Environment};
+use crate::model::{Ensemble, Environment, Monitor};
 
 /// One Kubernetes object zkc writes, one per file.
 // A handful of objects per ensemble live briefly between emit and render; boxing the large
@@ -33,6 +35,9 @@ pub enum Object {
     StatefulSet(StatefulSet),
     PodDisruptionBudget(PodDisruptionBudget),
     NetworkPolicy(NetworkPolicy),
+    ServiceMonitor(prometheus::ServiceMonitor),
+    PodMonitor(prometheus::PodMonitor),
+    PrometheusRule(prometheus::PrometheusRule),
     Application(gitops::Application),
     FluxKustomization(gitops::FluxKustomization),
     Certificate(security::Certificate),
@@ -49,6 +54,9 @@ impl Object {
             Object::StatefulSet(_) => "statefulset",
             Object::PodDisruptionBudget(_) => "poddisruptionbudget",
             Object::NetworkPolicy(_) => "networkpolicy",
+            Object::ServiceMonitor(_) => "servicemonitor",
+            Object::PodMonitor(_) => "podmonitor",
+            Object::PrometheusRule(_) => "prometheusrule",
             Object::Application(_) => "application",
             Object::FluxKustomization(_) => "kustomization",
             Object::Certificate(_) => "certificate",
@@ -64,6 +72,9 @@ impl Object {
             Object::StatefulSet(o) => &o.metadata,
             Object::PodDisruptionBudget(o) => &o.metadata,
             Object::NetworkPolicy(o) => &o.metadata,
+            Object::ServiceMonitor(o) => &o.metadata,
+            Object::PodMonitor(o) => &o.metadata,
+            Object::PrometheusRule(o) => &o.metadata,
             Object::Application(o) => return &o.metadata.name,
             Object::FluxKustomization(o) => return &o.metadata.name,
             Object::Certificate(o) => return &o.metadata.name,
@@ -120,6 +131,28 @@ pub(crate) fn ensemble(env: &Environment, e: &Ensemble) -> Vec<Object> {
         objects.push(Object::NetworkPolicy(network::network_policy(env, e)));
     }
     objects.extend(security::certificate(env, e).map(Object::Certificate));
+    objects.extend(prometheus_operator(env, e));
+    objects
+}
+
+/// `prometheus-operator { … }`: nothing unless asked, and nothing while `metrics` is off
+/// (ZK0070 reports that as an error before anything is emitted).
+fn prometheus_operator(env: &Environment, e: &Ensemble) -> Vec<Object> {
+    let operator = &e.prometheus_operator;
+    let mut objects = Vec::new();
+    match operator.monitor.value {
+        Monitor::Off => {}
+        Monitor::PodMonitor => {
+            objects.push(Object::PodMonitor(prometheus::pod_monitor(env, e)));
+        }
+        Monitor::ServiceMonitor => {
+            objects.push(Object::Service(prometheus::metrics_service(env, e)));
+            objects.push(Object::ServiceMonitor(prometheus::service_monitor(env, e)));
+        }
+    }
+    if operator.rules.value {
+        objects.push(Object::PrometheusRule(prometheus::prometheus_rule(env, e)));
+    }
     objects
 }
 

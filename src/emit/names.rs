@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Ensemble, Environment};
+use crate::model::{Ensemble, Environment, Monitor};
 
 pub fn headless_service(e: &Ensemble) -> String {
     format!("{}-headless", e.name)
@@ -15,6 +15,11 @@ pub fn config_map(e: &Ensemble) -> String {
 /// The cert-manager Certificate and the Secret it fills.
 pub fn certificate(e: &Ensemble) -> String {
     format!("{}-tls", e.name)
+}
+
+/// The Service a ServiceMonitor selects (`prometheus-operator { monitor "service-monitor" }`).
+pub fn metrics_service(e: &Ensemble) -> String {
+    format!("{}-metrics", e.name)
 }
 
 pub fn pod(e: &Ensemble, id: i64) -> String {
@@ -53,6 +58,18 @@ pub fn objects(e: &Ensemble) -> Vec<(&'static str, String)> {
     }
     if e.tls.enabled() && e.tls.issuer.is_some() {
         objects.push(("certificate", certificate(e)));
+    }
+    let operator = &e.prometheus_operator;
+    match operator.monitor.value {
+        Monitor::Off => {}
+        Monitor::PodMonitor => objects.push(("podmonitor", e.name.clone())),
+        Monitor::ServiceMonitor => {
+            objects.push(("service", metrics_service(e)));
+            objects.push(("servicemonitor", e.name.clone()));
+        }
+    }
+    if operator.rules.value {
+        objects.push(("prometheusrule", e.name.clone()));
     }
     objects
 }

@@ -78,7 +78,7 @@ fn client_service_port(e: &Ensemble) -> ServicePort {
     service_port(name, number)
 }
 
-fn service_port(name: &str, number: i64) -> ServicePort {
+pub(super) fn service_port(name: &str, number: i64) -> ServicePort {
     ServicePort {
         name: Some(name.into()),
         port: number as i32,
@@ -89,8 +89,13 @@ fn service_port(name: &str, number: i64) -> ServicePort {
 }
 
 /// Ingress only: quorum and election ports from the ensemble's own pods; the client
-/// (and metrics) port from the namespace, or the pods and namespaces the spec allows. This is
-/// the legacy deployment's namespace isolation, enforced by the network instead of by convention.
+/// (and metrics) port from the namespace, or the pods and namespaces the spec allows; the
+/// metrics port alone from `metrics-from-namespaces`/`metrics-from-pods`. This is the legacy
+/// deployment's namespace isolation, enforced by the network instead of by convention.
+///
+/// Whoever may reach the client port also gets the metrics port: `mntr` (in the default
+/// four-letter words) answers the same figures there, so the metrics port tells them nothing
+/// new; the reverse is not true, hence Prometheus's own rule.
 pub fn network_policy(env: &Environment, e: &Ensemble) -> NetworkPolicy {
     let own_pods = NetworkPolicyPeer {
         pod_selector: Some(selector(e)),
@@ -112,15 +117,7 @@ pub fn network_policy(env: &Environment, e: &Ensemble) -> NetworkPolicy {
     let mut client_peers = vec![own_pods.clone(), namespace_pods];
     if !np.allow_namespaces.value.is_empty() {
         client_peers.push(NetworkPolicyPeer {
-            namespace_selector: Some(LabelSelector {
-                match_expressions: Some(vec![LabelSelectorRequirement {
-                    // Set by the API server on every namespace since Kubernetes 1.22.
-                    key: "kubernetes.io/metadata.name".into(),
-                    operator: "In".into(),
-                    values: Some(np.allow_namespaces.value.clone()),
-                }]),
-                ..LabelSelector::default()
-            }),
+            namespace_selector: Some(namespaces_named(&np.allow_namespaces.value)),
             ..NetworkPolicyPeer::default()
         });
     }
@@ -128,26 +125,68 @@ pub fn network_policy(env: &Environment, e: &Ensemble) -> NetworkPolicy {
     if e.metrics.value {
         client_ports.push(policy_port(e.ports.metrics.value));
     }
+    let mut ingress = vec![
+        NetworkPolicyIngressRule {
+            from: Some(vec![own_pods]),
+            ports: Some(vec![
+                policy_port(e.ports.quorum.value),
+                policy_port(e.ports.election.value),
+            ]),
+        },
+        NetworkPolicyIngressRule {
+            from: Some(client_peers),
+            ports: Some(client_ports),
+        },
+    ];
+    if e.metrics.value && np.has_metrics_peers() {
+        ingress.push(metrics_only_rule(e));
+    }
     NetworkPolicy {
         metadata: meta(env, e, e.name.clone()),
         spec: Some(NetworkPolicySpec {
             pod_selector: Some(selector(e)),
             policy_types: Some(vec!["Ingress".into()]),
-            ingress: Some(vec![
-                NetworkPolicyIngressRule {
-                    from: Some(vec![own_pods]),
-                    ports: Some(vec![
-                        policy_port(e.ports.quorum.value),
-                        policy_port(e.ports.election.value),
-                    ]),
-                },
-                NetworkPolicyIngressRule {
-                    from: Some(client_peers),
-                    ports: Some(client_ports),
-                },
-            ]),
+            ingress: Some(ingress),
             ..NetworkPolicySpec::default()
         }),
+    }
+}
+
+/// The metrics port, and nothing else, for Prometheus: one peer, so that
+/// `metrics-from-pods` and `metrics-from-namespaces` together mean "these pods in these
+/// namespaces"; without namespaces, a pod selector alone means the ensemble's namespace.
+fn metrics_only_rule(e: &Ensemble) -> NetworkPolicyIngressRule {
+    let np = &e.network_policy;
+    let namespaces = &np.metrics_from_namespaces.value;
+    let pods = &np.metrics_from_pods;
+    let peer = NetworkPolicyPeer {
+        namespace_selector: (!namespaces.is_empty()).then(|| namespaces_named(namespaces)),
+        pod_selector: (!pods.is_empty()).then(|| LabelSelector {
+            match_labels: Some(
+                pods.iter()
+                    .map(|(k, v)| (k.clone(), v.value.clone()))
+                    .collect(),
+            ),
+            ..LabelSelector::default()
+        }),
+        ..NetworkPolicyPeer::default()
+    };
+    NetworkPolicyIngressRule {
+        from: Some(vec![peer]),
+        ports: Some(vec![policy_port(e.ports.metrics.value)]),
+    }
+}
+
+/// The namespaces of these names, by the label the API server sets on every namespace since
+/// Kubernetes 1.22.
+fn namespaces_named(names: &[String]) -> LabelSelector {
+    LabelSelector {
+        match_expressions: Some(vec![LabelSelectorRequirement {
+            key: "kubernetes.io/metadata.name".into(),
+            operator: "In".into(),
+            values: Some(names.to_vec()),
+        }]),
+        ..LabelSelector::default()
     }
 }
 

@@ -188,6 +188,9 @@ pub struct Plan {
     pub remove: Vec<String>,
     /// Files with an older zkc's header that are no longer produced: left in place.
     pub legacy: Vec<String>,
+    /// Manifests zkc did not write in a namespace directory it writes: kept, but not listed in
+    /// its `kustomization.yaml`, so Argo CD and Flux do not apply them.
+    pub unlisted: Vec<String>,
     pub unchanged: usize,
 }
 
@@ -216,6 +219,7 @@ pub fn plan(out: &Path, tree: &Tree, current: &Current) -> Result<Plan, Vec<Outp
                 plan.remove.push(rel.clone())
             }
             Existing::Legacy(_) if !tree.contains_key(rel) => plan.legacy.push(rel.clone()),
+            Existing::Foreign if is_unlisted_manifest(rel, tree) => plan.unlisted.push(rel.clone()),
             _ => {}
         }
     }
@@ -225,6 +229,17 @@ pub fn plan(out: &Path, tree: &Tree, current: &Current) -> Result<Plan, Vec<Outp
     } else {
         Err(errors)
     }
+}
+
+/// A YAML file beside a `kustomization.yaml` zkc writes, which lists only zkc's files.
+fn is_unlisted_manifest(rel: &str, tree: &Tree) -> bool {
+    let Some((dir, file)) = rel.split_once('/') else {
+        return false;
+    };
+    !file.contains('/')
+        && (file.ends_with(".yaml") || file.ends_with(".yml"))
+        && !file.starts_with('.')
+        && tree.contains_key(&format!("{dir}/kustomization.yaml"))
 }
 
 /// Whether `rel` has the shape of a path zkc writes: one directory, one file.

@@ -40,8 +40,15 @@ GOMODCACHE = os.environ.get("GOMODCACHE") or os.popen("go env GOMODCACHE").read(
 # CRDs from Go module zips on the module proxy (fetched by .ci/k8s/run-suite with `go mod download`).
 ARGO_MOD = os.environ.get("ZKC_ARGO_MOD", "github.com/argoproj/argo-cd/v3@v3.5.7")
 FLUX_MOD = os.environ.get("ZKC_FLUX_MOD", "github.com/fluxcd/kustomize-controller@v1.9.6")
+# The Prometheus Operator's CRDs (issue #14): the ServiceMonitor, PodMonitor and PrometheusRule
+# objects of the trees are applied (S1) and dry-run (S6) against them.
+PROM_MOD = os.environ.get("ZKC_PROM_MOD", "github.com/prometheus-operator/prometheus-operator@v0.94.1")
+PROM_KINDS = ("servicemonitors", "podmonitors", "prometheusrules")
 CRD_FILES = [f"{ARGO_MOD}/manifests/crds/application-crd.yaml",
-             f"{FLUX_MOD}/config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml"]
+             f"{FLUX_MOD}/config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml"] + \
+            [f"{PROM_MOD}/example/prometheus-operator-crd/monitoring.coreos.com_{k}.yaml" for k in PROM_KINDS]
+CRDS = ["applications.argoproj.io", "kustomizations.kustomize.toolkit.fluxcd.io"] + \
+       [f"{k}.monitoring.coreos.com" for k in PROM_KINDS]
 
 
 class Report:
@@ -617,7 +624,7 @@ class Suite:
             p = os.path.join(GOMODCACHE, f)
             r = self.plane.kubectl("apply", "--server-side", "--field-manager=zkc-ci", "-f", p)
             R.check(r.returncode == 0, f"S6 CRD {f} installed", r.stderr.strip()[:300])
-        for crd in ("applications.argoproj.io", "kustomizations.kustomize.toolkit.fluxcd.io"):
+        for crd in CRDS:
             try:
                 wait_until(lambda: any(c["type"] == "Established" and c["status"] == "True" for c in
                                        self.api.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd}")
@@ -626,7 +633,9 @@ class Suite:
                 R.check(False, f"S6 CRD {crd} Established", str(e))
 
     def s6_gitops(self, label, tree):
-        for f in sorted(glob.glob(os.path.join(tree, "_argocd", "*.yaml")) + glob.glob(os.path.join(tree, "_flux", "*.yaml"))):
+        # The Prometheus Operator objects, each on its own (S1 applied them with their tree).
+        prom = sorted(f for k in ("servicemonitor", "podmonitor", "prometheusrule") for f in glob.glob(os.path.join(tree, "*", f"{k}-*.yaml")))
+        for f in sorted(glob.glob(os.path.join(tree, "_argocd", "*.yaml")) + glob.glob(os.path.join(tree, "_flux", "*.yaml"))) + prom:
             o = yaml.safe_load(open(f))
             ns = o["metadata"].get("namespace")
             if ns:
@@ -744,6 +753,35 @@ class Suite:
             r = self.plane.kubectl("apply", "--server-side", "--dry-run=server", "--validate=strict", "-f", f)
             R.check(r.returncode != 0 and "sourc" in r.stderr and ("field not declared in schema" in r.stderr or "unknown field" in r.stderr),
                     f"NEG {os.path.relpath(trees[0], REPO)} with spec.sourc (typo): rejected by the CRD's schema", r.stderr.strip()[:300])
+
+        # 5. The Prometheus Operator CRDs are really enforced: a monitor with a misspelt endpoint
+        # field, and one with a scheme outside the CRD's enum, are both refused.
+        self.broken_monitor_control()
+
+    def broken_monitor_control(self):
+        monitors = sorted(glob.glob(os.path.join(REPO, "tests", "golden", "*", "out", "*", "podmonitor-*.yaml")) +
+                          glob.glob(os.path.join(REPO, "tests", "golden", "*", "out", "*", "servicemonitor-*.yaml")))
+        R.check(bool(monitors), "NEG a golden tree has a monitor to break",
+                os.path.relpath(monitors[0], REPO) if monitors else "no podmonitor-*/servicemonitor-*.yaml")
+        if not monitors:
+            return
+        rel = os.path.relpath(monitors[0], REPO)
+        # A namespace of its own: the tree's monitor is live in its namespace, and an apply there
+        # would fail on the field manager's conflict before the schema is consulted.
+        ensure_namespace(self.api, "neg-monitor", PSS)
+        for what, needle, breaks in [
+            ("endpoint field `prot` (typo of port)", "prot", lambda ep: ep.__setitem__("prot", ep.pop("port"))),
+            ("scheme \"tcp\"", "tcp", lambda ep: ep.__setitem__("scheme", "tcp")),
+        ]:
+            o = yaml.safe_load(open(monitors[0]))
+            o["metadata"]["namespace"] = "neg-monitor"
+            endpoints = o["spec"].get("podMetricsEndpoints") or o["spec"]["endpoints"]
+            breaks(endpoints[0])
+            f = os.path.join(self.work, "neg-monitor.yaml")
+            yaml.safe_dump(o, open(f, "w"))
+            r = self.plane.kubectl("apply", "--server-side", "--dry-run=server", "--validate=strict", "-f", f)
+            R.check(r.returncode != 0 and needle in r.stderr,
+                    f"NEG {rel} with {what}: rejected by the CRD's schema", r.stderr.strip()[:300])
 
 
 def main():
