@@ -75,9 +75,9 @@ impl Object {
             Object::ServiceMonitor(o) => &o.metadata,
             Object::PodMonitor(o) => &o.metadata,
             Object::PrometheusRule(o) => &o.metadata,
+            Object::Certificate(o) => &o.metadata,
             Object::Application(o) => return &o.metadata.name,
             Object::FluxKustomization(o) => return &o.metadata.name,
-            Object::Certificate(o) => return &o.metadata.name,
         };
         meta.name.as_deref().unwrap_or_default()
     }

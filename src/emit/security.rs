@@ -5,9 +5,9 @@
 use k8s_openapi::api::core::v1::{
     EmptyDirVolumeSource, KeyToPath, SecretVolumeSource, Volume, VolumeMount,
 };
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
-use super::gitops::Meta;
 use super::names;
 use crate::model::{Ensemble, Environment, Issuer, QuorumSasl, QuorumTls};
 
@@ -296,7 +296,7 @@ fn jaas_lines(e: &Ensemble) -> String {
 pub struct Certificate {
     pub api_version: &'static str,
     pub kind: &'static str,
-    pub metadata: Meta,
+    pub metadata: ObjectMeta,
     pub spec: CertificateSpec,
 }
 
@@ -336,15 +336,11 @@ pub struct OutputFormat {
 /// The Certificate, when the spec names a cert-manager issuer.
 pub fn certificate(env: &Environment, e: &Ensemble) -> Option<Certificate> {
     let issuer = e.tls.issuer.as_ref().filter(|_| e.tls.enabled())?;
-    let meta = super::meta(env, e, names::certificate(e));
     Some(Certificate {
         api_version: "cert-manager.io/v1",
         kind: "Certificate",
-        metadata: Meta {
-            name: names::certificate(e),
-            namespace: env.namespace.value.clone(),
-            labels: meta.labels.unwrap_or_default(),
-        },
+        // The labels and annotations every other object of the ensemble carries.
+        metadata: super::meta(env, e, names::certificate(e)),
         spec: CertificateSpec {
             secret_name: names::certificate(e),
             issuer_ref: IssuerRef {
