@@ -115,3 +115,28 @@ fn no_secret_is_written() {
         assert!(!text.contains("BEGIN"), "no PEM in out/");
     }
 }
+
+/// ZooKeeper 3.9's FIPS mode (on by default) refuses DIGEST-MD5 to a quorum learner and skips
+/// the peers' host name checks: zkc turns it off exactly when the quorum uses TLS or SASL, and
+/// leaves it alone for client-only TLS or SASL.
+#[test]
+fn fips_mode_is_off_with_quorum_tls_or_sasl_only() {
+    let cases = [
+        ("tls { client #true; secret \"zk-tls\" }", false),
+        ("sasl { secret \"zk-sasl\"; client #true }", false),
+        ("tls { quorum \"accept-tls\"; secret \"zk-tls\" }", true),
+        ("sasl { secret \"zk-sasl\"; quorum \"enabled\" }", true),
+        ("", false),
+    ];
+    for (body, off) in cases {
+        let p = Project::new(&[("staging.kdl", &spec(body))]);
+        assert_eq!(code(&p.zkc(&["build", "specs"])), 0, "{body}");
+        let cfg = std::fs::read_to_string(p.path("out/staging/configmap-zk-config.yaml")).unwrap();
+        assert_eq!(cfg.contains("    fips-mode=false\n"), off, "{body}\n{cfg}");
+    }
+    let p = Project::new(&[(
+        "staging.kdl",
+        &spec("zoo-cfg { set \"fips-mode\" \"false\" }"),
+    )]);
+    assert!(stderr(&p.zkc(&["build", "specs"])).contains("ZK0039"));
+}

@@ -257,6 +257,9 @@ pub(super) fn owned_zoo_cfg_key(key: &str) -> Option<&'static str> {
             "`tls` (zkc turns certificate reloading on)"
         }
         "sslQuorum" | "portUnification" | "ssl.quorum.clientAuth" => "`tls { quorum }`",
+        "fips-mode" => {
+            "`tls { quorum }` and `sasl { quorum }` (zkc turns FIPS mode off for them: DIGEST-MD5 and the peers' host name checks need it off)"
+        }
         k if k.starts_with("ssl.keyStore.")
             || k.starts_with("ssl.trustStore.")
             || k.starts_with("ssl.quorum.keyStore.")

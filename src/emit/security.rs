@@ -122,6 +122,17 @@ pub fn zoo_cfg_lines(e: &Ensemble) -> Vec<(&'static str, String)> {
         line("quorum.auth.learnerRequireSasl", &required);
         line("quorum.auth.serverRequireSasl", &required);
     }
+    if tls.quorum.value != QuorumTls::Off || sasl.quorum.value != QuorumSasl::Off {
+        // ZooKeeper 3.9 defaults `zookeeper.fips-mode` to true (X509Util.FIPS_MODE_DEFAULT).
+        // In FIPS mode a quorum learner refuses DIGEST-MD5 (SecurityUtils.createSaslClient: "will
+        // not use DIGEST-MD5 as SASL mechanism, because FIPS mode is enabled"), so quorum SASL
+        // cannot work, and the quorum's TLS uses the JDK's plain trust manager, which checks
+        // the CA but no host name: any certificate of the issuer could join the quorum. With
+        // FIPS mode off, ZooKeeper's ZKTrustManager checks the peer's name both ways (see
+        // [`dns_names`]). The key is not one QuorumPeerConfig parses, so it becomes the system
+        // property `zookeeper.fips-mode`, which every `new ZKConfig()` reads (release-3.9.4).
+        line("fips-mode", "false");
+    }
     lines
 }
 
@@ -373,10 +384,11 @@ pub fn certificate(env: &Environment, e: &Ensemble) -> Option<Certificate> {
 }
 
 /// Every name a peer or a client reaches a server by. Peers check each other's names both
-/// ways (`ssl.quorum.hostnameVerification` and its client side default to true;
-/// ZKTrustManager): the connecting side checks the name it dialled (zoo.cfg's `server.N`
-/// host), the accepting side the reverse-DNS name of the peer's address, which cluster DNS
-/// answers with the fully qualified pod name under the headless Service.
+/// ways (`ssl.quorum.hostnameVerification` and `ssl.quorum.clientHostnameVerification` default
+/// to true; ZKTrustManager, used because zkc turns FIPS mode off with quorum TLS): the
+/// connecting side checks the name it dialled (zoo.cfg's `server.N` host), the accepting side
+/// the reverse-DNS name of the peer's address, which cluster DNS answers with the fully
+/// qualified pod name under the headless Service (it publishes not-ready pods too).
 pub fn dns_names(env: &Environment, e: &Ensemble, issuer: &Issuer) -> Vec<String> {
     let ns = &env.namespace.value;
     let domain = &issuer.cluster_domain.value;
