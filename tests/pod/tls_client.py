@@ -9,6 +9,7 @@ import logging
 import sys
 
 logging.basicConfig(level=logging.CRITICAL)
+WAIT = 10
 
 
 def main():
@@ -27,18 +28,21 @@ def main():
     try:
         zk.start(timeout=15)
         out["connected"] = True
+        # Every call waits at most WAIT seconds: a server that closes an unauthenticated session
+        # (enforce.auth.enabled) leaves kazoo's synchronous calls waiting for ever.
+        acl = [make_acl("sasl", user, all=True)] if user else None
         if op == "create":
             # readable and writable only by the SASL user
-            zk.create(path, b"secret", acl=[make_acl("sasl", user, all=True)], makepath=True)
-            out["ok"] = zk.get(path)[0] == b"secret"
+            zk.create_async(path, b"secret", acl=acl, makepath=True).get(timeout=WAIT)
+            out["ok"] = zk.get_async(path).get(timeout=WAIT)[0] == b"secret"
         elif op == "read":
-            out["ok"] = zk.get(path)[0] == b"secret"
+            out["ok"] = zk.get_async(path).get(timeout=WAIT)[0] == b"secret"
         elif op == "write":
             count = int(path.rsplit(":", 1)[1])
             base = path.rsplit(":", 1)[0]
-            zk.ensure_path(base, acl=[make_acl("sasl", user, all=True)])
+            zk.ensure_path_async(base, acl=acl).get(timeout=WAIT)
             for i in range(count):
-                zk.create(f"{base}/w", str(i).encode(), sequence=True, acl=[make_acl("sasl", user, all=True)])
+                zk.create_async(f"{base}/w", str(i).encode(), sequence=True, acl=acl).get(timeout=WAIT)
             out["ok"] = True
     except Exception as e:  # every refusal is an answer, not a crash
         out["error"] = f"{type(e).__name__}: {e}"[:300]
