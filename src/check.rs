@@ -11,6 +11,7 @@ use crate::resolve::Origin;
 
 mod ensemble;
 mod owned;
+mod security;
 mod syntax;
 
 use syntax::check_metadata;
@@ -95,11 +96,13 @@ pub fn check(environments: &[Environment], deployed: &dyn Deployed, diags: &mut 
         check_metadata(&env.labels, "label", env.loc, diags);
         check_metadata(&env.annotations, "annotation", env.loc, diags);
         check_gitops(env, diags);
+        security::flux_secrets(env, diags);
         check_object_names(env, diags);
         for e in &env.ensembles {
             ensemble::check(e, diags);
             if !e.invalid.contains("servers") {
                 check_resize(env, e, deployed, diags);
+                security::check_deployed(env, e, deployed, diags);
             }
         }
     }

@@ -8,8 +8,8 @@ use crate::check::JVM_OVERHEAD_MIB;
 use crate::quantity::Quantity;
 use crate::resolve::{self, LeafKey, Leaves, Origin, Resolved, Value};
 pub use crate::schema::{
-    AdminServer, ArgoSync, ClientServiceType, Monitor, PeerDiscovery, PodManagement, PullPolicy,
-    SpreadMode,
+    AdminServer, ArgoSync, ClientAuth, ClientServiceType, FluxDecryption, IssuerKind, Monitor,
+    PeerDiscovery, PodManagement, PullPolicy, QuorumSasl, QuorumTls, SpreadMode,
 };
 use crate::source::Loc;
 
@@ -46,17 +46,67 @@ pub struct Ports {
     pub election: Sp<i64>,
     pub admin: Sp<i64>,
     pub metrics: Sp<i64>,
+    pub secure_client: Sp<i64>,
 }
 
 impl Ports {
-    pub fn named(&self) -> [(&'static str, &Sp<i64>); 5] {
+    pub fn named(&self) -> [(&'static str, &Sp<i64>); 6] {
         [
             ("client", &self.client),
             ("quorum", &self.quorum),
             ("election", &self.election),
             ("admin", &self.admin),
             ("metrics", &self.metrics),
+            ("secure-client", &self.secure_client),
         ]
+    }
+}
+
+/// `tls { issuer … }`: cert-manager signs the certificate.
+#[derive(Debug, Clone)]
+pub struct Issuer {
+    pub name: Sp<String>,
+    pub kind: IssuerKind,
+    pub cluster_domain: Sp<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub client: Sp<bool>,
+    pub client_auth: Sp<ClientAuth>,
+    pub quorum: Sp<QuorumTls>,
+    pub issuer: Option<Issuer>,
+    pub secret: Option<Sp<String>>,
+}
+
+impl Tls {
+    /// Whether any server needs the certificate: the client port, or any quorum phase but off
+    /// (phase 1 already accepts TLS connections, so it loads the key store).
+    pub fn enabled(&self) -> bool {
+        self.client.value || self.quorum.value != QuorumTls::Off
+    }
+
+    /// The Secret the certificate files come from: cert-manager's target or the user's own.
+    pub fn secret_name(&self, ensemble: &str) -> Option<String> {
+        match (&self.secret, &self.issuer) {
+            (Some(s), _) => Some(s.value.clone()),
+            (None, Some(_)) => Some(format!("{ensemble}-tls")),
+            (None, None) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Sasl {
+    pub secret: Option<Sp<String>>,
+    pub client: Sp<bool>,
+    pub quorum: Sp<QuorumSasl>,
+    pub enforce: Sp<bool>,
+}
+
+impl Sasl {
+    pub fn enabled(&self) -> bool {
+        self.client.value || self.quorum.value != QuorumSasl::Off
     }
 }
 
@@ -162,6 +212,8 @@ pub struct Ensemble {
     pub max_unavailable: Sp<i64>,
     pub zoo_cfg: ZooCfg,
     pub metrics: Sp<bool>,
+    pub tls: Tls,
+    pub sasl: Sasl,
     pub network_policy: NetworkPolicy,
     pub prometheus_operator: PrometheusOperator,
     pub uid: Sp<i64>,
@@ -206,6 +258,9 @@ pub struct Flux {
     pub app_namespace: String,
     pub interval: String,
     pub prune: bool,
+    pub decryption: Option<Sp<FluxDecryption>>,
+    pub decryption_secret: Option<Sp<String>>,
+    pub secrets_component: Option<Sp<String>>,
     pub loc: Loc,
 }
 
@@ -329,6 +384,38 @@ impl<'a> Get<'a> {
         })
     }
 
+    /// An optional choice setting as its enum.
+    fn opt_choice<T>(&self, path: &str, from_word: fn(&str) -> Option<T>) -> Option<Sp<T>> {
+        let word = self.opt_str(path)?;
+        Some(Sp {
+            value: from_word(&word.value)?,
+            origin: word.origin,
+        })
+    }
+
+    fn tls(&self) -> Tls {
+        Tls {
+            client: self.bool("tls.client"),
+            client_auth: self.choice("tls.client-auth", ClientAuth::from_word),
+            quorum: self.choice("tls.quorum", QuorumTls::from_word),
+            issuer: self.opt_str("tls.issuer").map(|name| Issuer {
+                name,
+                kind: self.choice("tls.issuer.kind", IssuerKind::from_word).value,
+                cluster_domain: self.str("tls.issuer.cluster-domain"),
+            }),
+            secret: self.opt_str("tls.secret"),
+        }
+    }
+
+    fn sasl(&self) -> Sasl {
+        Sasl {
+            secret: self.opt_str("sasl.secret"),
+            client: self.bool("sasl.client"),
+            quorum: self.choice("sasl.quorum", QuorumSasl::from_word),
+            enforce: self.bool("sasl.enforce"),
+        }
+    }
+
     /// A choice setting as its enum; the resolver admitted only the schema's words.
     fn choice<T>(&self, path: &str, from_word: fn(&str) -> Option<T>) -> Sp<T> {
         let word = self.str(path);
@@ -392,6 +479,9 @@ pub fn build(
                 app_namespace: get.str("flux.app-namespace").value,
                 interval: get.str("flux.interval").value,
                 prune: get.bool("flux.prune").value,
+                decryption: get.opt_choice("flux.decryption", FluxDecryption::from_word),
+                decryption_secret: get.opt_str("flux.decryption-secret"),
+                secrets_component: get.opt_str("flux.secrets-component"),
                 loc,
             });
             Environment {
@@ -466,6 +556,7 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
             election: get.int("ports.election"),
             admin: get.int("ports.admin"),
             metrics: get.int("ports.metrics"),
+            secure_client: get.int("ports.secure-client"),
         },
         admin_server: get.choice("admin-server", AdminServer::from_word),
         peer_discovery: get.choice("peer-discovery", PeerDiscovery::from_word),
@@ -487,6 +578,8 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
             extra: get.map("zoo-cfg.set"),
         },
         metrics: get.bool("metrics"),
+        tls: get.tls(),
+        sasl: get.sasl(),
         network_policy: NetworkPolicy {
             enabled: get.bool("network-policy.enabled"),
             allow_namespaces: get.list("network-policy.allow-namespaces"),

@@ -140,6 +140,31 @@ choice!(
     /// `admin-server`: bound to 127.0.0.1 in the pod with snapshot and restore off, or off.
     AdminServer { Local = "local", Disabled = "disabled" }
 );
+choice!(
+    /// `tls { quorum }`: the phases of the admin guide's "Upgrading existing non-TLS cluster
+    /// with no downtime" (zookeeperAdmin.md, release-3.9.4), in order. A running ensemble moves
+    /// one phase per commit (ZK0084).
+    QuorumTls { Off = "off", AcceptTls = "accept-tls", SendTls = "send-tls", On = "on" }
+);
+choice!(
+    /// `tls { client-auth }`: ssl.clientAuth of the secure client port.
+    ClientAuth { None = "none", Want = "want", Need = "need" }
+);
+choice!(
+    /// `tls { issuer kind= }`: the cert-manager issuer kind.
+    IssuerKind { Issuer = "Issuer", ClusterIssuer = "ClusterIssuer" }
+);
+choice!(
+    /// `sasl { quorum }`: quorum.auth.enableSasl alone (learners authenticate, servers still
+    /// accept peers that do not), then both `*RequireSasl`. A running ensemble moves one
+    /// phase per commit (ZK0084).
+    QuorumSasl { Off = "off", Enabled = "enabled", Required = "required" }
+);
+choice!(
+    /// `flux decryption=`: the kustomize-controller's decryption provider (its CRD allows
+    /// only `sops`).
+    FluxDecryption { Sops = "sops" }
+);
 
 /// Properties earlier versions of zkc read, with what replaced them: the help of ZK0003 says
 /// how to rewrite them instead of guessing a spelling.
@@ -304,6 +329,12 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
                     Default::Int(7000),
                     "the Prometheus metrics provider, when `metrics` is on",
                 ),
+                prop(
+                    "secure-client",
+                    PORT,
+                    Default::Int(2281),
+                    "TLS client connections (secureClientPort), when `tls { client #true }`",
+                ),
             ],
         },
         default: Default::Unset,
@@ -408,6 +439,20 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         default: Default::Bool(false),
         doc: "the Prometheus metrics provider on the `metrics` port, with prometheus.io scrape annotations; `network-policy { metrics-from-namespaces … }` lets Prometheus in, `prometheus-operator { … }` adds its objects",
         example: "metrics #true",
+    },
+    Setting {
+        name: "tls",
+        shape: Shape::Block(TLS_SETTINGS),
+        default: Default::Unset,
+        doc: "TLS for clients (secureClientPort) and for the quorum, each on its own, with certificates from cert-manager or an existing Secret (docs/security.md)",
+        example: "tls { client #true; quorum \"on\"; issuer \"zk-ca\" kind=\"ClusterIssuer\" }",
+    },
+    Setting {
+        name: "sasl",
+        shape: Shape::Block(SASL_SETTINGS),
+        default: Default::Unset,
+        doc: "SASL DIGEST-MD5 authentication of clients and quorum peers, with credentials from a Secret (docs/security.md)",
+        example: "sasl { secret \"zk-sasl\"; client #true; quorum \"required\"; enforce #true }",
     },
     Setting {
         name: "prometheus-operator",
@@ -658,6 +703,91 @@ pub const ZOO_CFG_SETTINGS: &[Setting] = &[
     },
 ];
 
+pub const TLS_SETTINGS: &[Setting] = &[
+    Setting {
+        name: "client",
+        shape: Shape::Value(Kind::Bool),
+        default: Default::Bool(false),
+        doc: "TLS on `ports secure-client=`; the plain client port then listens on the pod's 127.0.0.1 only, for the probes",
+        example: "client #true",
+    },
+    Setting {
+        name: "client-auth",
+        shape: Shape::Value(Kind::Choice(ClientAuth::WORDS)),
+        default: Default::Str("need"),
+        doc: "ssl.clientAuth: whether TLS clients must present a certificate signed by the trusted CA",
+        example: "client-auth \"want\"",
+    },
+    Setting {
+        name: "quorum",
+        shape: Shape::Value(Kind::Choice(QuorumTls::WORDS)),
+        default: Default::Str("off"),
+        doc: "quorum and election TLS (sslQuorum); a running ensemble moves one phase per commit: off → accept-tls (portUnification) → send-tls (sslQuorum + portUnification) → on",
+        example: "quorum \"on\"",
+    },
+    Setting {
+        name: "issuer",
+        shape: Shape::Props {
+            arg: Some(("issuer", Kind::Str)),
+            props: &[
+                prop(
+                    "kind",
+                    Kind::Choice(IssuerKind::WORDS),
+                    Default::Str("Issuer"),
+                    "Issuer (in the namespace) or ClusterIssuer",
+                ),
+                prop(
+                    "cluster-domain",
+                    Kind::Str,
+                    Default::Str("cluster.local"),
+                    "the cluster's DNS domain, for the fully qualified peer names in the certificate",
+                ),
+            ],
+        },
+        default: Default::Unset,
+        doc: "certificates from cert-manager: zkc emits a Certificate `<ensemble>-tls` with every peer and client Service name, signed by this issuer; it must fill `ca.crt` (a CA or Vault issuer)",
+        example: "issuer \"zk-ca\" kind=\"ClusterIssuer\"",
+    },
+    Setting {
+        name: "secret",
+        shape: Shape::Value(Kind::Str),
+        default: Default::Unset,
+        doc: "certificates from an existing Secret with `tls-combined.pem` (the key, then the certificate chain) and `ca.crt`, the layout cert-manager writes",
+        example: "secret \"zk-tls\"",
+    },
+];
+
+pub const SASL_SETTINGS: &[Setting] = &[
+    Setting {
+        name: "secret",
+        shape: Shape::Value(Kind::Str),
+        default: Default::Unset,
+        doc: "the Secret with `client-user`, `client-password` (with `client`) and `quorum-user`, `quorum-password` (with `quorum`); mounted, never copied into out/",
+        example: "secret \"zk-sasl\"",
+    },
+    Setting {
+        name: "client",
+        shape: Shape::Value(Kind::Bool),
+        default: Default::Bool(false),
+        doc: "clients may authenticate with SASL DIGEST-MD5 (authProvider.sasl) as the Secret's client user",
+        example: "client #true",
+    },
+    Setting {
+        name: "quorum",
+        shape: Shape::Value(Kind::Choice(QuorumSasl::WORDS)),
+        default: Default::Str("off"),
+        doc: "quorum peers authenticate each other with SASL DIGEST-MD5; a running ensemble moves one phase per commit: off → enabled → required",
+        example: "quorum \"required\"",
+    },
+    Setting {
+        name: "enforce",
+        shape: Shape::Value(Kind::Bool),
+        default: Default::Bool(false),
+        doc: "refuse every client session that has not authenticated with SASL (enforce.auth.enabled, enforce.auth.schemes=sasl); needs `client #true`",
+        example: "enforce #true",
+    },
+];
+
 pub const NETWORK_POLICY_SETTINGS: &[Setting] = &[
     Setting {
         name: "enabled",
@@ -868,6 +998,24 @@ pub const ENVIRONMENT_SETTINGS: &[Setting] = &[
                     Default::Bool(true),
                     "garbage-collect what the spec no longer produces",
                 ),
+                prop(
+                    "decryption",
+                    Kind::Choice(FluxDecryption::WORDS),
+                    Default::Unset,
+                    "decrypt SOPS-encrypted Secrets the Kustomization applies (spec.decryption; docs/security.md)",
+                ),
+                prop(
+                    "decryption-secret",
+                    Kind::Str,
+                    Default::Unset,
+                    "the Secret in the Kustomization's namespace holding the SOPS key (spec.decryption.secretRef)",
+                ),
+                prop(
+                    "secrets-component",
+                    Kind::Str,
+                    Default::Unset,
+                    "a kustomize Component directory, relative to the repository root, holding the environment's encrypted Secrets (spec.components)",
+                ),
             ],
         },
         default: Default::Unset,
@@ -887,6 +1035,10 @@ pub fn home_of(name: &str) -> Option<&'static str> {
         "it belongs in the ensemble's `zoo-cfg { … }` block"
     } else if named(NETWORK_POLICY_SETTINGS) {
         "it belongs in the ensemble's `network-policy { … }` block"
+    } else if named(TLS_SETTINGS) {
+        "it belongs in the ensemble's `tls { … }` block"
+    } else if named(SASL_SETTINGS) {
+        "it belongs in the ensemble's `sasl { … }` block"
     } else if named(PROMETHEUS_OPERATOR_SETTINGS) {
         "it belongs in the ensemble's `prometheus-operator { … }` block"
     } else if named(ENVIRONMENT_SETTINGS) {

@@ -204,6 +204,19 @@ bad! {
     argocd_manual_sync_with_prune: [("a.kdl", "environment \"a\" {\n    ensemble \"zk\"\n    argocd repo=\"https://git.example.com/zk.git\" sync=\"manual\" prune=#false\n}\n")];
     annotation_on_an_environment: [("a.kdl", "(final)environment \"a\" { ensemble (final)\"zk\" }\n")];
     annotation_on_a_template_name: [("a.kdl", "template (x)\"t\" { servers 3 }\nenvironment \"a\" { ensemble \"zk\" extends=\"t\" }\n")];
+    // TLS and SASL (issue #14).
+    tls_without_certificate: [("a.kdl", &env("tls { client #true }"))];
+    tls_two_certificate_sources: [("a.kdl", &env("tls { quorum \"on\"; issuer \"zk-ca\"; secret \"zk-tls\" }"))];
+    tls_secret_not_a_dns_name: [("a.kdl", &env("tls { client #true; secret \"ZK_TLS\" }"))];
+    tls_issuer_not_a_dns_name: [("a.kdl", &env("tls { client #true; issuer \"zk ca\" kind=\"ClusterIssuer\" }"))];
+    tls_settings_while_off: [("a.kdl", &env("tls { client-auth \"want\"; issuer \"zk-ca\" }\n        ports secure-client=2282"))];
+    tls_secure_port_clash: [("a.kdl", &env("tls { client #true; secret \"zk-tls\" }\n        ports secure-client=2888"))];
+    sasl_without_secret: [("a.kdl", &env("sasl { client #true }"))];
+    sasl_enforce_without_client: [("a.kdl", &env("sasl { secret \"zk-sasl\"; quorum \"required\"; enforce #true }"))];
+    sasl_secret_not_a_dns_name: [("a.kdl", &env("sasl { secret \"zk/sasl\"; client #true }"))];
+    zoo_cfg_keys_owned_by_tls_and_sasl: [("a.kdl", &env("zoo-cfg { set \"secureClientPort\" \"2281\"; set \"sslQuorum\" \"true\"; set \"ssl.keyStore.location\" \"/x.pem\"; set \"authProvider.1\" \"x\"; set \"quorum.auth.enableSasl\" \"true\"; set \"sessionRequireClientSASLAuth\" \"true\" }"))];
+    jvm_flags_owned_by_tls_and_sasl: [("a.kdl", &env("jvm-flags \"-Djava.security.auth.login.config=/x\" \"-Dzookeeper.sslQuorum=true\""))];
+    flux_decryption_secret_without_decryption: [("a.kdl", "environment \"a\" {\n    namespace-object #true\n    ensemble \"zk\"\n    flux source=\"platform\" decryption-secret=\"sops-age\" secrets-component=\"../secrets\"\n}\n")];
     several_mistakes_at_once: [
         ("a.kdl", "environment \"a\" {\n    ensemble \"zk\" {\n        sever 3\n        storage \"10 GB\"\n        ports client=2181 admin=2181\n    }\n}\n"),
         ("b.kdl", "environment \"b\" { ensemble \"zk\" { servers 300 } }\n"),
@@ -292,6 +305,84 @@ fn resize_acknowledgements_that_do_not_fit_out() {
             &ThreeDeployed
         )
     );
+}
+
+/// An ensemble in out/ with 3 servers whose zoo.cfg has the given lines.
+struct DeployedCfg(i64, &'static str);
+
+impl Deployed for DeployedCfg {
+    fn servers(&self, _: &str, _: &str) -> Option<i64> {
+        Some(self.0)
+    }
+
+    fn file(&self, rel: &str) -> Option<&str> {
+        (rel == "staging/configmap-zk-config.yaml").then_some(self.1)
+    }
+}
+
+const TLS: &str = "tls { secret \"zk-tls\"; quorum";
+const PLAIN_CFG: &str = "data:\n  zoo.cfg: |\n    tickTime=2000\n";
+const ACCEPT_CFG: &str = "data:\n  zoo.cfg: |\n    sslQuorum=false\n    portUnification=true\n";
+
+#[test]
+fn quorum_tls_moves_one_phase_per_commit() {
+    insta::assert_snapshot!(
+        "quorum_tls_off_to_on_in_one_commit",
+        report(
+            &[("a.kdl", &env(&format!("{TLS} \"on\" }}")))],
+            &DeployedCfg(3, PLAIN_CFG)
+        )
+    );
+    insta::assert_snapshot!(
+        "quorum_tls_phase_with_resize",
+        report(
+            &[(
+                "a.kdl",
+                &env(&format!(
+                    "servers 5 acknowledge-resize-from=4\n        {TLS} \"send-tls\" }}"
+                ))
+            )],
+            // 4 → 5 rolls (3 → 4 would be a cold step, ZK0069, which is not the point here).
+            &DeployedCfg(4, ACCEPT_CFG)
+        )
+    );
+    insta::assert_snapshot!(
+        "quorum_sasl_off_to_required_in_one_commit",
+        report(
+            &[(
+                "a.kdl",
+                &env("sasl { secret \"zk-sasl\"; quorum \"required\" }")
+            )],
+            &DeployedCfg(3, PLAIN_CFG)
+        )
+    );
+    // Each step of the admin guide's procedure, forwards and back, passes; so does a new
+    // ensemble that starts with quorum TLS on.
+    let phases = [
+        (PLAIN_CFG, "accept-tls"),
+        (ACCEPT_CFG, "send-tls"),
+        (ACCEPT_CFG, "off"),
+        ("    sslQuorum=true\n    portUnification=true\n", "on"),
+        (
+            "    sslQuorum=true\n    portUnification=false\n",
+            "send-tls",
+        ),
+    ];
+    for (cfg, next) in phases {
+        // Back to off, the Secret would have no effect (ZK0057).
+        let spec = if next == "off" {
+            "tls { quorum \"off\" }".to_owned()
+        } else {
+            format!("{TLS} \"{next}\" }}")
+        };
+        let c = compile(sources(&[("a.kdl", &env(&spec))]), &DeployedCfg(3, cfg));
+        assert!(c.diagnostics.is_empty(), "{next}: {:#?}", c.diagnostics);
+    }
+    let c = compile(
+        sources(&[("a.kdl", &env(&format!("{TLS} \"on\" }}")))]),
+        &NothingDeployed,
+    );
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
 }
 
 #[test]

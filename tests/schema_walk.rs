@@ -8,7 +8,7 @@ use zkc::compile::{NothingDeployed, compile};
 use zkc::render::Tree;
 use zkc::schema::{
     Default, ENSEMBLE_SETTINGS, ENVIRONMENT_SETTINGS, Kind, NETWORK_POLICY_SETTINGS,
-    PROMETHEUS_OPERATOR_SETTINGS, Setting, Shape, ZOO_CFG_SETTINGS,
+    PROMETHEUS_OPERATOR_SETTINGS, SASL_SETTINGS, Setting, Shape, TLS_SETTINGS, ZOO_CFG_SETTINGS,
 };
 use zkc::source::SourceMap;
 
@@ -18,6 +18,8 @@ enum Level {
     Ensemble,
     ZooCfg,
     NetworkPolicy,
+    Tls,
+    Sasl,
     PrometheusOperator,
     Environment,
 }
@@ -33,6 +35,9 @@ fn spec(level: Level, line: &str) -> String {
             String::new(),
             format!("metrics #true\n        network-policy {{ {line} }}"),
         ),
+        // Each alone: a setting that needs the feature on is reported (ZK0057, ZK0080, …).
+        Level::Tls => (String::new(), format!("tls {{ {line} }}")),
+        Level::Sasl => (String::new(), format!("sasl {{ {line} }}")),
         Level::PrometheusOperator => (
             String::new(),
             format!(
@@ -164,6 +169,8 @@ fn every_setting_changes_the_output_or_is_reported() {
         (Level::Ensemble, ENSEMBLE_SETTINGS),
         (Level::ZooCfg, ZOO_CFG_SETTINGS),
         (Level::NetworkPolicy, NETWORK_POLICY_SETTINGS),
+        (Level::Tls, TLS_SETTINGS),
+        (Level::Sasl, SASL_SETTINGS),
         (Level::PrometheusOperator, PROMETHEUS_OPERATOR_SETTINGS),
         (Level::Environment, ENVIRONMENT_SETTINGS),
     ];

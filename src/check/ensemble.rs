@@ -7,6 +7,7 @@ mod metrics;
 use std::collections::BTreeMap;
 
 use super::owned::{check_owned_values, check_zoo_cfg_text, owned_zoo_cfg_key};
+use super::security;
 use super::syntax::{Pinning, image_reference};
 use super::{JVM_OVERHEAD_MIB, MAX_ENSEMBLE_NAME, MIN_HEAP_MIB, dns_label};
 use crate::diag::{Code, Diagnostic, Diagnostics};
@@ -27,7 +28,17 @@ const PORTS: &[&str] = &[
     "ports.admin",
     "ports.metrics",
     "metrics",
+    "ports.secure-client",
+    "tls.client",
 ];
+const TLS: &[&str] = &[
+    "tls.client",
+    "tls.quorum",
+    "tls.issuer",
+    "tls.secret",
+    "tls.issuer.cluster-domain",
+];
+const SASL: &[&str] = &["sasl.client", "sasl.quorum", "sasl.enforce", "sasl.secret"];
 /// What the metrics rules read (maps have no single leaf and are always valid).
 const METRICS: &[&str] = &[
     "metrics",
@@ -142,6 +153,26 @@ const RULES: &[Rule] = &[
         inputs: &["servers", "disruption.max-unavailable"],
         check: disruption_keeps_quorum,
     },
+    Rule {
+        inputs: TLS,
+        check: security::certificate_source,
+    },
+    Rule {
+        inputs: SASL,
+        check: security::sasl_secret,
+    },
+    Rule {
+        inputs: SASL,
+        check: security::enforce_needs_client_sasl,
+    },
+    Rule {
+        inputs: &[],
+        check: security::ignored_security_settings,
+    },
+    Rule {
+        inputs: &[],
+        check: security::security_names,
+    },
 ];
 
 /// Runs every rule whose inputs all parsed.
@@ -251,7 +282,9 @@ fn fault_tolerance(e: &Ensemble, diags: &mut Diagnostics) {
 fn port_clash(e: &Ensemble, diags: &mut Diagnostics) {
     let mut by_number: BTreeMap<i64, (&str, &Sp<i64>)> = BTreeMap::new();
     for (name, port) in e.ports.named() {
-        if name == "metrics" && !e.metrics.value {
+        if (name == "metrics" && !e.metrics.value)
+            || (name == "secure-client" && !e.tls.client.value)
+        {
             continue;
         }
         if let Some((other, other_port)) = by_number.insert(port.value, (name, port)) {
@@ -495,6 +528,10 @@ mod tests {
             "resources.cpu-limit",
             "resources.memory-limit",
             "client-service.name",
+            "tls.issuer",
+            "tls.issuer.cluster-domain",
+            "tls.secret",
+            "sasl.secret",
         ];
         for rule in RULES {
             for input in rule.inputs {

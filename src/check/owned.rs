@@ -36,7 +36,7 @@ pub(super) fn check_owned_values(e: &Ensemble, diags: &mut Diagnostics) {
                     value: flag.clone(),
                     origin: e.jvm_flags.origin.clone(),
                 },
-                instead,
+                &instead,
             ));
         }
     }
@@ -106,8 +106,20 @@ fn owned_env_var(name: &str) -> Option<&'static str> {
     })
 }
 
-/// JVM flags that would override or break what zkc derives.
-fn owned_jvm_flag(flag: &str) -> Option<&'static str> {
+/// JVM flags that would override or break what zkc derives, including the system properties
+/// `zookeeper.<key>` that stand for zoo.cfg keys zkc owns (QuorumPeerConfig turns zoo.cfg keys
+/// it does not parse itself into such properties, and ZooKeeper reads them back).
+fn owned_jvm_flag(flag: &str) -> Option<String> {
+    if let Some(instead) = flag
+        .strip_prefix("-Dzookeeper.")
+        .and_then(|p| owned_zoo_cfg_key(p.split('=').next().unwrap_or(p)))
+    {
+        return Some(format!("use {instead} instead"));
+    }
+    owned_jvm_flag_text(flag).map(str::to_owned)
+}
+
+fn owned_jvm_flag_text(flag: &str) -> Option<&'static str> {
     let starts = |prefix: &str| flag.starts_with(prefix);
     Some(
         if starts("-Xmx")
@@ -123,6 +135,8 @@ fn owned_jvm_flag(flag: &str) -> Option<&'static str> {
             "use `zoo-cfg { jute-max-buffer }`"
         } else if starts("-XX:HeapDumpPath") {
             "zkc points heap dumps at the /logs volume"
+        } else if starts("-Djava.security.auth.login.config") {
+            "use `sasl`: zkc writes the JAAS file from the Secret at each start"
         } else if flag.is_empty() || flag.contains(char::is_whitespace) {
             "one flag per string: zkServer.sh splits JVMFLAGS at white space"
         } else {
@@ -232,7 +246,34 @@ fn is_zoo_cfg_value(value: &str) -> bool {
 pub(super) fn owned_zoo_cfg_key(key: &str) -> Option<&'static str> {
     Some(match key {
         "dataDir" | "dataLogDir" => "`storage` and `datalog`",
-        "clientPort" | "clientPortAddress" | "secureClientPort" => "`ports client=`",
+        "clientPort" => "`ports client=`",
+        "clientPortAddress" => {
+            "`ports client=` (with `tls { client #true }` zkc binds the plain port to 127.0.0.1)"
+        }
+        "secureClientPort" | "secureClientPortAddress" | "client.portUnification" => {
+            "`tls { client #true }` and `ports secure-client=`"
+        }
+        "serverCnxnFactory" => "`tls` (zkc sets NettyServerCnxnFactory, which TLS needs)",
+        "ssl.clientAuth" => "`tls { client-auth }`",
+        "client.certReload" | "sslQuorumReloadCertFiles" => {
+            "`tls` (zkc turns certificate reloading on)"
+        }
+        "sslQuorum" | "portUnification" | "ssl.quorum.clientAuth" => "`tls { quorum }`",
+        "fips-mode" => {
+            "`tls { quorum }` and `sasl { quorum }` (zkc turns FIPS mode off for them: DIGEST-MD5 and the peers' host name checks need it off)"
+        }
+        k if k.starts_with("ssl.keyStore.")
+            || k.starts_with("ssl.trustStore.")
+            || k.starts_with("ssl.quorum.keyStore.")
+            || k.starts_with("ssl.quorum.trustStore.") =>
+        {
+            "`tls { issuer }` or `tls { secret }` (zkc mounts the PEM files)"
+        }
+        k if k.starts_with("authProvider.") => "`sasl { client #true }`",
+        "enforce.auth.enabled" | "enforce.auth.schemes" | "sessionRequireClientSASLAuth" => {
+            "`sasl { enforce #true }`"
+        }
+        k if k.starts_with("quorum.auth.") => "`sasl { quorum }`",
         "admin.serverPort" => "`ports admin=`",
         "admin.enableServer"
         | "admin.serverAddress"

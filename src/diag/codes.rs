@@ -640,4 +640,76 @@ Example:
     dta: {connect: zookeeper:2181}
 
 Fix: correct the document as the message says.";
+
+    TlsWithoutCertificate = "ZK0080", Error, "TLS without a certificate source",
+"TLS for clients or for the quorum needs a certificate on every server. zkc either asks
+cert-manager for it (`issuer`: it emits a Certificate with every name peers and clients use) or
+mounts a Secret you manage (`secret`); with neither, the servers would not start.
+
+Example:
+    tls { client #true }
+
+Fix: name the source: `tls { client #true; issuer \"zk-ca\" kind=\"ClusterIssuer\" }`, or
+`secret \"zk-tls\"` for a Secret holding `tls-combined.pem` (the key, then the certificate chain)
+and `ca.crt` (docs/security.md).";
+
+    TwoCertificateSources = "ZK0081", Error, "two certificate sources",
+"`issuer` makes cert-manager write the Secret `<ensemble>-tls`; `secret` names a Secret you
+manage. With both, it would be unclear which certificate the servers present, and renewing one
+would not renew the other.
+
+Example:
+    tls { client #true; issuer \"zk-ca\"; secret \"zk-tls\" }
+
+Fix: keep one of the two.";
+
+    SaslWithoutSecret = "ZK0082", Error, "SASL without its Secret",
+"SASL DIGEST-MD5 needs user names and passwords. zkc never writes them into `out/` (a Git
+repository): the servers read them at start from a Secret you create in the namespace, with the
+keys `client-user`, `client-password` (for `client #true`) and `quorum-user`, `quorum-password`
+(for `quorum`).
+
+Example:
+    sasl { client #true }
+
+Fix: `sasl { secret \"zk-sasl\"; client #true }`; docs/security.md shows how to keep the Secret
+in Git safely (External Secrets, Sealed Secrets, SOPS).";
+
+    EnforceWithoutClientSasl = "ZK0083", Error, "SASL enforcement without client SASL",
+"`enforce #true` makes the servers refuse every session that has not authenticated with SASL
+(enforce.auth.enabled with enforce.auth.schemes=sasl). Without `client #true` the servers have
+no SASL users and no SASL authentication provider, so every client would be refused.
+
+Example:
+    sasl { secret \"zk-sasl\"; enforce #true }
+
+Fix: add `client #true`, or remove `enforce`.";
+
+    QuorumSecurityStep = "ZK0084", Error, "quorum TLS or SASL changes more than one phase",
+"The servers of a running ensemble are restarted one at a time, so old and new configurations
+talk to each other during the rollout. ZooKeeper's admin guide (\"Upgrading existing non-TLS
+cluster with no downtime\") moves quorum TLS through three rolling restarts: port unification
+first (`accept-tls`: servers accept TLS and plain peers, but still connect in plain), then
+`sslQuorum` (`send-tls`: they connect with TLS and still accept plain), then port unification off
+(`on`). A server that only speaks TLS cannot talk to one that only speaks plain, so skipping a
+phase splits the ensemble for the rollout. Quorum SASL is the same with `enabled` (learners
+authenticate, servers do not yet require it) before `required`. zkc compares with the zoo.cfg in
+`out/`; a new ensemble may start in any phase.
+
+Example:
+    tls { quorum \"on\" }   // out/ has no quorum TLS
+
+Fix: one phase per commit, and let each rollout finish (every server Ready) before the next:
+`quorum \"accept-tls\"`, then `\"send-tls\"`, then `\"on\"` (and back the same way).";
+
+    QuorumSecurityWithResize = "ZK0085", Error, "quorum TLS or SASL changed with the server count",
+"A resize step already runs servers with two configurations side by side (ZK0066); a quorum TLS
+or SASL phase change in the same commit adds a second difference, and the new server may be
+unable to talk to the majority it must join.
+
+Example:
+    servers 5 acknowledge-resize-from=4
+    tls { quorum \"accept-tls\" }   // out/ has quorum TLS off
+
+Fix: two commits: the resize step, then the TLS or SASL phase (or the other way round).";
 }

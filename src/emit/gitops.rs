@@ -204,6 +204,25 @@ pub struct FluxKustomizationSpec {
     pub source_ref: SourceRef,
     pub target_namespace: String,
     pub health_checks: Vec<HealthCheck>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decryption: Option<Decryption>,
+}
+
+/// `spec.decryption` of the kustomize-controller's v1 Kustomization (api/v1/kustomization_types.go:
+/// `provider`, enum `sops`; `secretRef`, a LocalObjectReference).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Decryption {
+    pub provider: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<SecretRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretRef {
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -221,6 +240,13 @@ pub struct HealthCheck {
     pub kind: &'static str,
     pub name: String,
     pub namespace: String,
+}
+
+/// `spec.components` paths are relative to `spec.path` (`./<path-prefix>/<namespace>`); the
+/// spec names the component from the repository root.
+fn component_path(flux: &Flux, root_relative: &str) -> String {
+    let depth = flux.path_prefix.value.trim_matches('/').split('/').count() + 1;
+    format!("{}{}", "../".repeat(depth), root_relative.trim_matches('/'))
 }
 
 pub fn flux_kustomization(env: &Environment, flux: &Flux) -> FluxKustomization {
@@ -257,6 +283,17 @@ pub fn flux_kustomization(env: &Environment, flux: &Flux) -> FluxKustomization {
                     namespace: ns.clone(),
                 })
                 .collect(),
+            components: flux
+                .secrets_component
+                .iter()
+                .map(|c| component_path(flux, &c.value))
+                .collect(),
+            decryption: flux.decryption.as_ref().map(|d| Decryption {
+                provider: d.value.word(),
+                secret_ref: flux.decryption_secret.as_ref().map(|s| SecretRef {
+                    name: s.value.clone(),
+                }),
+            }),
         },
     }
 }

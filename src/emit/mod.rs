@@ -7,6 +7,7 @@ pub mod gitops;
 pub mod names;
 mod network;
 pub mod prometheus;
+pub mod security;
 mod workload;
 pub mod zoo_cfg;
 
@@ -39,6 +40,7 @@ pub enum Object {
     PrometheusRule(prometheus::PrometheusRule),
     Application(gitops::Application),
     FluxKustomization(gitops::FluxKustomization),
+    Certificate(security::Certificate),
 }
 
 impl Object {
@@ -57,6 +59,7 @@ impl Object {
             Object::PrometheusRule(_) => "prometheusrule",
             Object::Application(_) => "application",
             Object::FluxKustomization(_) => "kustomization",
+            Object::Certificate(_) => "certificate",
         }
     }
 
@@ -72,6 +75,7 @@ impl Object {
             Object::ServiceMonitor(o) => &o.metadata,
             Object::PodMonitor(o) => &o.metadata,
             Object::PrometheusRule(o) => &o.metadata,
+            Object::Certificate(o) => &o.metadata,
             Object::Application(o) => return &o.metadata.name,
             Object::FluxKustomization(o) => return &o.metadata.name,
         };
@@ -126,6 +130,7 @@ pub(crate) fn ensemble(env: &Environment, e: &Ensemble) -> Vec<Object> {
     if e.network_policy.enabled.value {
         objects.push(Object::NetworkPolicy(network::network_policy(env, e)));
     }
+    objects.extend(security::certificate(env, e).map(Object::Certificate));
     objects.extend(prometheus_operator(env, e));
     objects
 }

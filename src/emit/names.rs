@@ -12,6 +12,11 @@ pub fn config_map(e: &Ensemble) -> String {
     format!("{}-config", e.name)
 }
 
+/// The cert-manager Certificate and the Secret it fills.
+pub fn certificate(e: &Ensemble) -> String {
+    format!("{}-tls", e.name)
+}
+
 /// The Service a ServiceMonitor selects (`prometheus-operator { monitor "service-monitor" }`).
 pub fn metrics_service(e: &Ensemble) -> String {
     format!("{}-metrics", e.name)
@@ -50,6 +55,9 @@ pub fn objects(e: &Ensemble) -> Vec<(&'static str, String)> {
     }
     if e.network_policy.enabled.value {
         objects.push(("networkpolicy", e.name.clone()));
+    }
+    if e.tls.enabled() && e.tls.issuer.is_some() {
+        objects.push(("certificate", certificate(e)));
     }
     let operator = &e.prometheus_operator;
     match operator.monitor.value {

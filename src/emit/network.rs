@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelecto
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::workload::selector;
-use super::{meta, names};
+use super::{meta, names, security};
 use crate::model::{Ensemble, Environment};
 
 /// The Service clients use; it only routes to Ready servers, i.e. servers in a quorum.
@@ -28,7 +28,7 @@ pub fn client_service(env: &Environment, e: &Ensemble) -> Service {
         spec: Some(ServiceSpec {
             type_: Some(e.client_service_type.value.word().to_owned()),
             selector: Some(names::selector(e)),
-            ports: Some(vec![service_port("client", e.ports.client.value)]),
+            ports: Some(vec![client_service_port(e)]),
             ..ServiceSpec::default()
         }),
         ..Service::default()
@@ -41,7 +41,7 @@ pub fn client_service(env: &Environment, e: &Ensemble) -> Service {
 /// (docs/design.md §1).
 pub fn peer_services(env: &Environment, e: &Ensemble) -> Vec<Service> {
     let ports = vec![
-        service_port("client", e.ports.client.value),
+        client_service_port(e),
         service_port("quorum", e.ports.quorum.value),
         service_port("election", e.ports.election.value),
     ];
@@ -79,6 +79,12 @@ pub fn peer_services(env: &Environment, e: &Ensemble) -> Vec<Service> {
         }
     });
     std::iter::once(headless).chain(per_server).collect()
+}
+
+/// The client port reachable from outside the pod (the secure one with client TLS).
+fn client_service_port(e: &Ensemble) -> ServicePort {
+    let (name, number) = security::client_port(e);
+    service_port(name, number)
 }
 
 pub(super) fn service_port(name: &str, number: i64) -> ServicePort {
@@ -124,7 +130,7 @@ pub fn network_policy(env: &Environment, e: &Ensemble) -> NetworkPolicy {
             ..NetworkPolicyPeer::default()
         });
     }
-    let mut client_ports = vec![policy_port(e.ports.client.value)];
+    let mut client_ports = vec![policy_port(security::client_port(e).1)];
     if e.metrics.value {
         client_ports.push(policy_port(e.ports.metrics.value));
     }

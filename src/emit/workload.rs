@@ -21,7 +21,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use sha2::{Digest, Sha256};
 
 use super::zoo_cfg::{DATA_DIR, DATALOG_DIR};
-use super::{meta, names};
+use super::{meta, names, security};
 use crate::model::{self, Ensemble, Environment, SpreadMode};
 use crate::resolve::Value;
 
@@ -209,23 +209,28 @@ fn pod_template(env: &Environment, e: &Ensemble, zoo_cfg: &str) -> PodTemplateSp
                     .collect()
             }),
             containers: vec![container(e)],
-            volumes: Some(vec![
-                Volume {
-                    name: "config".into(),
-                    config_map: Some(ConfigMapVolumeSource {
-                        name: names::config_map(e),
-                        items: Some(vec![KeyToPath {
-                            key: "zoo.cfg".into(),
-                            path: "zoo.cfg".into(),
+            volumes: Some(
+                vec![
+                    Volume {
+                        name: "config".into(),
+                        config_map: Some(ConfigMapVolumeSource {
+                            name: names::config_map(e),
+                            items: Some(vec![KeyToPath {
+                                key: "zoo.cfg".into(),
+                                path: "zoo.cfg".into(),
+                                ..Default::default()
+                            }]),
                             ..Default::default()
-                        }]),
-                        ..Default::default()
-                    }),
-                    ..Volume::default()
-                },
-                empty_dir("logs"),
-                empty_dir("tmp"),
-            ]),
+                        }),
+                        ..Volume::default()
+                    },
+                    empty_dir("logs"),
+                    empty_dir("tmp"),
+                ]
+                .into_iter()
+                .chain(security::volumes(e))
+                .collect(),
+            ),
             ..PodSpec::default()
         }),
     }
@@ -301,8 +306,9 @@ fn topology_spread(e: &Ensemble) -> Option<Vec<TopologySpreadConstraint>> {
 
 fn container(e: &Ensemble) -> Container {
     let ports = &e.ports;
+    let (client_name, client_port) = security::client_port(e);
     let mut container_ports = vec![
-        port("client", ports.client.value),
+        port(client_name, client_port),
         port("quorum", ports.quorum.value),
         port("election", ports.election.value),
     ];
@@ -325,6 +331,7 @@ fn container(e: &Ensemble) -> Container {
     if e.datalog.is_some() {
         mounts.insert(1, mount("datalog", DATALOG_DIR));
     }
+    mounts.extend(security::mounts(e));
     let resources = |cpu: &model::Sp<crate::quantity::Quantity>,
                      memory: &model::Sp<crate::quantity::Quantity>| {
         BTreeMap::from([
@@ -335,7 +342,7 @@ fn container(e: &Ensemble) -> Container {
     Container {
         name: "zookeeper".into(),
         image: Some(e.image.value.clone()),
-        command: Some(vec!["sh".into(), "-c".into(), start_script()]),
+        command: Some(vec!["sh".into(), "-c".into(), start_script(e)]),
         image_pull_policy: Some(e.pull_policy.value.word().to_owned()),
         ports: Some(container_ports),
         env: Some(env_vars(e)),
@@ -400,6 +407,7 @@ fn env_vars(e: &Ensemble) -> Vec<EnvVar> {
     // Serial, which suits the small heaps of such pods (no concurrent GC threads competing with
     // the server for its one core); larger pods get G1. `jvm-flags "-XX:+UseG1GC"` overrides.
     let mut flags = vec![format!("-XX:HeapDumpPath={LOG_DIR}")];
+    flags.extend(security::jvm_flags(e));
     flags.extend(e.jvm_flags.value.iter().cloned());
     if let Some(max) = &e.zoo_cfg.jute_max_buffer {
         // jute.maxbuffer is only read as a JVM system property (admin guide).
@@ -443,8 +451,9 @@ fn mount(name: &str, path: &str) -> VolumeMount {
 /// (31z4/zookeeper-docker, docker-entrypoint.sh): without the `apps.kubernetes.io/pod-index`
 /// label (Kubernetes before 1.28, or the PodIndexLabel gate off) every server would silently
 /// become server 1 and persist that on its volume. A `myid` left on the volume by an earlier
-/// run that disagrees with the pod index is refused for the same reason.
-fn start_script() -> String {
+/// run that disagrees with the pod index is refused for the same reason. With TLS or SASL, the
+/// certificate copy and the JAAS file come before the hand-over ([`security::start_lines`]).
+fn start_script(e: &Ensemble) -> String {
     format!(
         r#"id="${{ZOO_MY_ID:-}}"
 case "$id" in
@@ -452,8 +461,9 @@ case "$id" in
 esac
 if [ "$id" -lt 1 ] || [ "$id" -gt 255 ]; then echo "zkc: server id $id is outside 1..255" >&2; exit 64; fi
 if [ -f {DATA_DIR}/myid ] && [ "$(cat {DATA_DIR}/myid)" != "$id" ]; then echo "zkc: {DATA_DIR}/myid says $(cat {DATA_DIR}/myid), but this pod is server $id" >&2; exit 65; fi
-exec /docker-entrypoint.sh zkServer.sh start-foreground
-"#
+{}exec /docker-entrypoint.sh zkServer.sh start-foreground
+"#,
+        security::start_lines(e)
     )
 }
 

@@ -57,6 +57,9 @@ pub fn render(env: &Environment, e: &Ensemble) -> String {
         line("metricsProvider.className", &PROMETHEUS_PROVIDER);
         line("metricsProvider.httpPort", &e.ports.metrics.value);
     }
+    for (key, value) in super::security::zoo_cfg_lines(e) {
+        line(key, &value);
+    }
     for (key, value) in &cfg.extra {
         line(key, &value.value);
     }

@@ -44,11 +44,35 @@ FLUX_MOD = os.environ.get("ZKC_FLUX_MOD", "github.com/fluxcd/kustomize-controlle
 # objects of the trees are applied (S1) and dry-run (S6) against them.
 PROM_MOD = os.environ.get("ZKC_PROM_MOD", "github.com/prometheus-operator/prometheus-operator@v0.94.1")
 PROM_KINDS = ("servicemonitors", "podmonitors", "prometheusrules")
+# cert-manager's Certificate CRD (issue #14, `tls { issuer }`): the Certificate objects of the
+# trees are applied (S1) and dry-run (S6) against it.
+CERT_MOD = os.environ.get("ZKC_CERT_MOD", "github.com/cert-manager/cert-manager@v1.21.2")
 CRD_FILES = [f"{ARGO_MOD}/manifests/crds/application-crd.yaml",
              f"{FLUX_MOD}/config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml"] + \
-            [f"{PROM_MOD}/example/prometheus-operator-crd/monitoring.coreos.com_{k}.yaml" for k in PROM_KINDS]
+            [f"{PROM_MOD}/example/prometheus-operator-crd/monitoring.coreos.com_{k}.yaml" for k in PROM_KINDS] + \
+            [f"{CERT_MOD}/deploy/crds/cert-manager.io_certificates.yaml"]
 CRDS = ["applications.argoproj.io", "kustomizations.kustomize.toolkit.fluxcd.io"] + \
-       [f"{k}.monitoring.coreos.com" for k in PROM_KINDS]
+       [f"{k}.monitoring.coreos.com" for k in PROM_KINDS] + ["certificates.cert-manager.io"]
+
+
+def provide_secrets(api, ns, objs):
+    """The Secrets the StatefulSets mount (`tls` and `sasl`, issue #14): cert-manager writes the
+    TLS one and the user the SASL one, and zkc writes neither, so the suite creates them (empty
+    values under the keys the volumes list) as it creates the StorageClasses; without them the
+    kubelet (and the fake one) keeps the pods in ContainerCreating. Returns their names."""
+    made = []
+    for sts in [o for o in objs if isinstance(o, dict) and o.get("kind") == "StatefulSet"]:
+        for v in sts["spec"]["template"]["spec"].get("volumes", []):
+            sec = v.get("secret")
+            if not sec or sec.get("optional"):
+                continue
+            keys = [i["key"] for i in sec.get("items", [])]
+            api.create_or_get(f"/api/v1/namespaces/{ns}/secrets", {
+                "apiVersion": "v1", "kind": "Secret", "metadata": {"name": sec["secretName"], "namespace": ns,
+                                                                   "labels": {"zkc-ci/provided-by": "k8s-suite"}},
+                "type": "Opaque", "data": {k: "" for k in keys}})
+            made.append(f"{ns}/{sec['secretName']}")
+    return made
 
 
 class Report:
@@ -633,8 +657,10 @@ class Suite:
                 R.check(False, f"S6 CRD {crd} Established", str(e))
 
     def s6_gitops(self, label, tree):
-        # The Prometheus Operator objects, each on its own (S1 applied them with their tree).
-        prom = sorted(f for k in ("servicemonitor", "podmonitor", "prometheusrule") for f in glob.glob(os.path.join(tree, "*", f"{k}-*.yaml")))
+        # The Prometheus Operator objects and cert-manager Certificates, each on its own (S1
+        # applied them with their tree).
+        prom = sorted(f for k in ("servicemonitor", "podmonitor", "prometheusrule", "certificate")
+                      for f in glob.glob(os.path.join(tree, "*", f"{k}-*.yaml")))
         for f in sorted(glob.glob(os.path.join(tree, "_argocd", "*.yaml")) + glob.glob(os.path.join(tree, "_flux", "*.yaml"))) + prom:
             o = yaml.safe_load(open(f))
             ns = o["metadata"].get("namespace")
@@ -666,6 +692,8 @@ class Suite:
             with open(p, "w") as fh:
                 fh.write(yaml.safe_dump(o, sort_keys=False) if not isinstance(o, str) else o)
         ensure_namespace(self.api, ns, PSS)
+        provide_secrets(self.api, ns, [yaml.safe_load(open(os.path.join(d, f))) for f in sorted(os.listdir(d))
+                                       if f.endswith(".yaml") and f != "kustomization.yaml"])
         return d
 
     def negative_controls(self, src):
@@ -757,6 +785,30 @@ class Suite:
         # 5. The Prometheus Operator CRDs are really enforced: a monitor with a misspelt endpoint
         # field, and one with a scheme outside the CRD's enum, are both refused.
         self.broken_monitor_control()
+        # 6. The Certificate CRD is really enforced: a misspelt field and a key encoding outside
+        # its enum are refused.
+        self.broken_certificate_control()
+
+    def broken_certificate_control(self):
+        certs = sorted(glob.glob(os.path.join(REPO, "tests", "golden", "*", "out", "*", "certificate-*.yaml")))
+        R.check(bool(certs), "NEG a golden tree has a Certificate to break",
+                os.path.relpath(certs[0], REPO) if certs else "no certificate-*.yaml")
+        if not certs:
+            return
+        rel = os.path.relpath(certs[0], REPO)
+        ensure_namespace(self.api, "neg-certificate", PSS)
+        for what, needle, breaks in [
+            ("spec field `secretNam` (typo of secretName)", "secretNam", lambda sp: sp.__setitem__("secretNam", sp.pop("secretName"))),
+            ("privateKey.encoding \"PKCS12\"", "PKCS12", lambda sp: sp["privateKey"].__setitem__("encoding", "PKCS12")),
+        ]:
+            o = yaml.safe_load(open(certs[0]))
+            o["metadata"]["namespace"] = "neg-certificate"
+            breaks(o["spec"])
+            f = os.path.join(self.work, "neg-certificate.yaml")
+            yaml.safe_dump(o, open(f, "w"))
+            r = self.plane.kubectl("apply", "--server-side", "--dry-run=server", "--validate=strict", "-f", f)
+            R.check(r.returncode != 0 and needle in r.stderr,
+                    f"NEG {rel} with {what}: rejected by the CRD's schema", r.stderr.strip()[:300])
 
     def broken_monitor_control(self):
         monitors = sorted(glob.glob(os.path.join(REPO, "tests", "golden", "*", "out", "*", "podmonitor-*.yaml")) +
@@ -844,6 +896,9 @@ def main():
                     ns = next((o["metadata"]["name"] for o in objs if o["kind"] == "Namespace"), None) or \
                         next(o["metadata"]["namespace"] for o in objs if o["metadata"].get("namespace"))
                     suite.s1_apply(label, d, objs, ns)
+                    secrets = provide_secrets(api, ns, objs)
+                    if secrets:
+                        R.info(f"{label}: Secrets the pods mount, provided by the suite (cert-manager's and the user's): {secrets}")
                     for sts in [o for o in objs if o["kind"] == "StatefulSet"]:
                         pods = suite.s2_statefulset(label, ns, sts, objs)
                         if pods is None:

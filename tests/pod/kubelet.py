@@ -35,7 +35,9 @@ What differs from a real kubelet + containerd (stated once, here):
     capabilities are dropped to none and no_new_privs is set when allowPrivilegeEscalation=false.
   - A PVC is a fresh directory shaped like a new ext4 file system (root:root 0755 plus
     lost+found 0700), kept for the pod's name across restarts within one run.
-  - Unsupported (fail loudly): secret/projected/hostPath volumes, httpGet/tcpSocket/grpc probes,
+  - Secret volumes from Secrets the test puts into Kubelet.secrets (atomic writer as for
+    ConfigMaps, Pod.update_secret for a rotation); emptyDir medium Memory is a plain directory.
+  - Unsupported (fail loudly): projected/hostPath volumes, httpGet/tcpSocket/grpc probes,
     secretKeyRef env.
 """
 
@@ -409,6 +411,7 @@ class Pod:
         self.dir = os.path.join(kubelet.workdir, "pods", f"{self.namespace}_{self.name}_{kubelet.next_uid()}")
         self.root = os.path.join(self.dir, "root")
         self.volume_dirs = {}
+        self.secret_dirs = {}
         self.containers = [Container(self, c) for c in self.spec["containers"]]
         self.init_containers = [Container(self, c) for c in self.spec.get("initContainers", [])]
         self.ownership = {}
@@ -465,6 +468,13 @@ class Pod:
                 d = os.path.join(self.dir, "volumes", "configmap", name)
                 self._write_configmap(d, v["configMap"])
                 self.ownership[name] = set_volume_ownership(d, fs_group, readonly=True)
+            elif "secret" in v:
+                # pkg/volume/secret: the same atomic writer as a ConfigMap, from the Secrets the
+                # test put into the kubelet (never from out/: zkc writes no Secret)
+                d = os.path.join(self.dir, "volumes", "secret", name)
+                self.secret_dirs[name] = (d, v["secret"])
+                self._write_secret(d, v["secret"], "..2026_11_25_00_00_00.000000001")
+                self.ownership[name] = set_volume_ownership(d, fs_group, readonly=True)
             else:
                 raise NotImplementedError(f"volume {name}: {sorted(v)} is not emulated")
             self.volume_dirs[name] = d
@@ -510,6 +520,36 @@ class Pod:
         os.symlink(os.path.basename(ts), os.path.join(d, "..data"))
         for top in {it["path"].split("/")[0] for it in items}:
             os.symlink(os.path.join("..data", top), os.path.join(d, top))
+
+    def _write_secret(self, d, ref, stamp):
+        """atomic_writer.go: the files under a new `..<timestamp>` dir, a `..data_tmp` symlink
+        renamed over `..data`, the visible names symlinks through `..data` (created once)."""
+        data = self.kubelet.secret(self.namespace, ref["secretName"])
+        items = ref.get("items") or [{"key": k, "path": k} for k in data]
+        ts = os.path.join(d, stamp)
+        os.makedirs(ts)
+        for it in items:
+            p = os.path.join(ts, it["path"])
+            with open(p, "wb") as f:
+                f.write(data[it["key"]])
+            os.chmod(p, it.get("mode", ref.get("defaultMode", 0o644)))
+        old = os.path.realpath(os.path.join(d, "..data")) if os.path.islink(os.path.join(d, "..data")) else None
+        os.symlink(stamp, os.path.join(d, "..data_tmp"))
+        os.rename(os.path.join(d, "..data_tmp"), os.path.join(d, "..data"))
+        for it in items:
+            top = os.path.join(d, it["path"].split("/")[0])
+            if not os.path.islink(top):
+                os.symlink(os.path.join("..data", it["path"].split("/")[0]), top)
+        if old:
+            shutil.rmtree(old)
+
+    def update_secret(self, secret_name, stamp):
+        """What the kubelet does when a mounted Secret changes: a new timestamped directory
+        swapped in under `..data`; the file names the container sees never change."""
+        for name, (d, ref) in self.secret_dirs.items():
+            if ref["secretName"] == secret_name:
+                self._write_secret(d, ref, stamp)
+                set_volume_ownership(d, self.spec.get("securityContext", {}).get("fsGroup"), readonly=True)
 
     def snapshot_root(self):
         """(path, mode, uid, gid, size, mtime) of everything in the container's root that is not
@@ -570,6 +610,13 @@ class Kubelet:
             if cm["metadata"]["name"] == name:
                 return cm
         raise RuntimeError(f"ConfigMap {namespace}/{name} is not in the emitted directory")
+
+    def secret(self, namespace, name):
+        try:
+            return self.secrets[(namespace, name)]
+        except (AttributeError, KeyError):
+            raise RuntimeError(f"Secret {namespace}/{name} was not given to the pod runner "
+                               "(zkc writes no Secret; tests/pod/tls_sasl.py creates them)") from None
 
     def pvc(self, namespace, claim):
         d = os.path.join(self.pvc_dir, namespace, claim)

@@ -382,6 +382,16 @@ def run_namespace(k, net, client_ns, nsdir, args, controls):
         if not keep:
             return
         objs = {**objs, "StatefulSet": keep}
+    # Ensembles with TLS or SASL need their Secrets and TLS clients: tests/pod/tls_sasl.py
+    keep = []
+    for sts in objs["StatefulSet"]:
+        if any("secret" in v for v in sts["spec"]["template"]["spec"].get("volumes", [])):
+            skip(f"{label}/{sts['metadata']['name']}: every scenario", "mounts Secrets (TLS or SASL): covered by tests/pod/tls_sasl.py")
+        else:
+            keep.append(sts)
+    if not keep:
+        return
+    objs = {**objs, "StatefulSet": keep}
     pods = k.create_pods(ns, objs, drop_index_label=args.drop_pod_index_label)
     before = {p.name: p.snapshot_root() for p in pods}
     t0 = time.time()

@@ -268,7 +268,15 @@ def check_structure(docs, ns: str, cm_name: str, z: dict) -> list[str]:
         errs.append(f"dataLogDir {z.get('dataLogDir')!r} is no volume's mount path")
 
     # ports and words that other objects rely on
-    if z.get("clientPort") != ports.get("client"):
+    if z.get("secureClientPort") is not None:
+        # client TLS (issue #14): the secure port is the one the pod offers; the plain one is for
+        # the probes, on the loopback only, and no container port may name it
+        if z.get("secureClientPort") != ports.get("client-tls"):
+            errs.append(f"secureClientPort {z.get('secureClientPort')} != container port client-tls {ports.get('client-tls')}")
+        if z.get("clientPortAddress") != "127.0.0.1" or "client" in ports:
+            errs.append(f"with secureClientPort, the plain clientPort must listen on 127.0.0.1 only and be no container "
+                        f"port: clientPortAddress {z.get('clientPortAddress')!r}, container port client {ports.get('client')}")
+    elif z.get("clientPort") != ports.get("client"):
         errs.append(f"clientPort {z.get('clientPort')} != container port client {ports.get('client')}")
     admin = z.get("adminServer") or {}
     if "admin" in ports and not (admin.get("enabled") and admin.get("serverPort") == ports["admin"]):
@@ -312,7 +320,8 @@ def check_keys(z: dict, known: set[str]) -> list[str]:
     """Every key must be one ZooKeeper acts on: any other is silently ignored (or a typo)."""
     errs = []
     for k in sorted(z.get("properties") or {}):
-        if re.fullmatch(r"server\.[0-9]+", k) or k in known:
+        # authProvider.<name>: ProviderRegistry loads every zookeeper.authProvider.* property
+        if re.fullmatch(r"server\.[0-9]+", k) or re.fullmatch(r"authProvider\.[A-Za-z0-9_.-]+", k) or k in known:
             continue
         errs.append(f"ZooKeeper ignores the key {k!r}: not in {KEYS_FILE.name}")
     return errs
