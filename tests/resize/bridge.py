@@ -8,11 +8,13 @@ really happens to them is reported back to the API server.
     bridge.stop()          # SIGKILLs every container it started, removes its network namespaces
 
 For each pod bound to a node (any node: every fake node is this machine):
-  - start, once its PVCs are Bound and its ConfigMap volumes exist (as the volume manager waits):
-    a tests/pod Pod built from the pod object the API server holds (spec, labels, annotations, the
-    pod-index label the controller set); the ConfigMap content is read from the API server when
-    the pod starts (pod volume -> configMap.name), so a pod keeps the zoo.cfg it started with
-    while the ConfigMap changes under it, as a subPath mount does. The content's sha256 is
+  - start, once its PVCs are Bound and its ConfigMap and Secret volumes exist (as the volume
+    manager waits): a tests/pod Pod built from the pod object the API server holds (spec, labels,
+    annotations, the pod-index label the controller set); the ConfigMap content is read from the
+    API server when the pod starts (pod volume -> configMap.name), so a pod keeps the zoo.cfg it
+    started with while the ConfigMap changes under it, as a subPath mount does. Secret volumes
+    likewise (volume -> secret.secretName, `data` base64-decoded); a changed Secret is not
+    propagated into running pods (a real kubelet does that within about a minute). The content's sha256 is
     compared with the pod's own `zkc.dev/config-checksum` annotation (its template revision);
     a mismatch is recorded in `config_skew` (a pod running another revision's zoo.cfg);
   - a network namespace and address per pod: with stable_ips (the default) a pod recreated under
@@ -34,6 +36,7 @@ For each pod bound to a node (any node: every fake node is this machine):
 What differs from a real kubelet is listed in tests/resize/README.md.
 """
 
+import base64
 import hashlib
 import os
 import shutil
@@ -57,8 +60,8 @@ def log(msg):
 
 
 class ApiBackedKubelet(kl.Kubelet):
-    """tests/pod's Kubelet with its ConfigMaps read from the API server (at the moment a pod is
-    prepared) instead of an emitted directory."""
+    """tests/pod's Kubelet with its ConfigMaps and Secrets read from the API server (at the moment
+    a pod is prepared) instead of an emitted directory and the test's own dict."""
 
     def __init__(self, api, image, workdir, network):
         super().__init__(image, workdir, network)
@@ -69,6 +72,14 @@ class ApiBackedKubelet(kl.Kubelet):
         if cm is None:
             raise RuntimeError(f"ConfigMap {namespace}/{name} does not exist in the API server")
         return cm
+
+    def secret(self, namespace, name):
+        """{key: bytes}, as the kubelet's secret volume plugin gets it (the API server keeps
+        `stringData` as base64 `data`)."""
+        obj = self.api.get_or_none(f"/api/v1/namespaces/{namespace}/secrets/{name}")
+        if obj is None:
+            raise RuntimeError(f"Secret {namespace}/{name} does not exist in the API server")
+        return {k: base64.b64decode(v) for k, v in (obj.get("data") or {}).items()}
 
 
 class Running:
@@ -211,6 +222,9 @@ class RealKubelet:
                     return False
             if "configMap" in v and not v["configMap"].get("optional"):
                 if not self.api.get_or_none(f"/api/v1/namespaces/{ns}/configmaps/{v['configMap']['name']}"):
+                    return False
+            if "secret" in v and not v["secret"].get("optional"):
+                if not self.api.get_or_none(f"/api/v1/namespaces/{ns}/secrets/{v['secret']['secretName']}"):
                     return False
         return True
 

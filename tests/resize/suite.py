@@ -10,10 +10,15 @@ Each step: edit the spec -> `zkc build` (again until it writes nothing) -> `kube
 Service's ready endpoints) creates a znode every ~5 ms the whole time and records every
 acknowledged write; a monitor asks `srvr` of every running pod every 150 ms. Prints the figures
 per sequence, PASS/FAIL lines, and last `N passed, M failed`; exit 1 on any failure.
+
+Sequences (--only): config (a rolling restart, the baseline), 3-5-3, 1-3, tls-migration (issue
+#14: quorum TLS off -> accept-tls -> send-tls -> on, one commit each, on a running ensemble),
+and the negative controls one-step and wipe.
 """
 
 import argparse
 import atexit
+import base64
 import json
 import os
 import re
@@ -54,7 +59,7 @@ SPEC = """environment "{env}" {{
     servers {servers}
     resources cpu="250m" memory="512Mi"
     storage "1Gi"
-    zoo-cfg {{
+{extra}    zoo-cfg {{
       four-letter-words "ruok" "srvr" "mntr" "conf"
     }}
   }}
@@ -104,9 +109,10 @@ class Project:
     def path(self, env):
         return os.path.join(self.specs, f"{env}.kdl")
 
-    def write(self, env, ns, servers):
+    def write(self, env, ns, servers, extra=""):
+        """extra: more lines of the ensemble block (indented, each ending with a newline)."""
         with open(self.path(env), "w") as f:
-            f.write(SPEC.format(env=env, ns=ns, name=STS, servers=servers))
+            f.write(SPEC.format(env=env, ns=ns, name=STS, servers=servers, extra=extra))
 
     def read(self, env):
         with open(self.path(env)) as f:
@@ -296,21 +302,26 @@ def apply_ns(env, project, ns):
     return rc == 0
 
 
-def start_ensemble(env, project, envname, ns, servers):
-    """A fresh ensemble, applied and rolled out before any measurement."""
+def start_ensemble(env, project, envname, ns, servers, extra="", before_apply=None):
+    """A fresh ensemble, applied and rolled out before any measurement. extra: more lines of the
+    ensemble block; before_apply(): called once the namespace exists (e.g. to create Secrets).
+    Returns zkc's output of the first build."""
     env.bridge.add_namespace(ns)
     project.reset()
-    project.write(envname, ns, servers)
+    project.write(envname, ns, servers, extra)
     rc, written, out = project.build()
     if rc != 0:
         raise RuntimeError(f"zkc build of the starting spec exited {rc}:\n{out}")
     ensure_namespace(env.api, ns)
+    if before_apply:
+        before_apply()
     if not apply_ns(env, project, ns):
         raise RuntimeError("kubectl apply of the starting spec failed")
     ok, secs = wait_rollout(env, ns, 180)
     if not ok:
         raise RuntimeError(f"the starting ensemble of {servers} in {ns} never rolled out:\n" + "\n".join(pod_table(env, ns)))
     log(f"{ns}: {servers} server(s) rolled out in {secs:.1f}s")
+    return out
 
 
 def delete_namespace(env, ns, timeout=120):
@@ -664,6 +675,266 @@ def sequence(env, project, name, envname, ns, start, steps, interval, fresh=True
     return cur
 
 
+# ------------------------------------------------------------------- quorum TLS, phase by phase
+
+HANDSHAKE = os.path.join(REPO, "tests", "pod", "tls_handshake.py")
+TLS_SECRET = "zk-tls"
+TLS_PHASES = ["off", "accept-tls", "send-tls", "on"]
+TLS_LINE = '    tls {{ secret "' + TLS_SECRET + '"; quorum "{phase}" }}\n'
+# What each phase must look like on every server once its rollout is complete (zoo.cfg per phase
+# in docs/security.md). ZooKeeper 3.9.4's own log lines: QuorumPeer logs "Using TLS encrypted
+# quorum communication" or "Using insecure (non-TLS) quorum communication"; QuorumCnxManager's
+# listener "Creating TLS-enabled quorum server socket" (portUnification: TLS and plain) or
+# "Creating TLS-only quorum server socket" (sslQuorum alone), and "SSL handshake complete with
+# <peer>" for every election connection it opens over TLS; UnifiedServerSocket "Blocked insecure
+# connection attempt" when a plain peer meets a TLS-only socket.
+TLS_EXPECT = {
+    #             (sends TLS, listener socket, accepts a TLS handshake, TLS-only: blocks plain)
+    "off":        (False, "plain", False, False),
+    "accept-tls": (False, "TLS-enabled", True, False),
+    "send-tls":   (True, "TLS-enabled", True, False),
+    "on":         (True, "TLS-only", True, True),
+}
+# a plain election-port greeting that is no protocol version ZooKeeper knows (-1): a server that
+# takes it as plain closes the connection at once ("unrecognized protocol version")
+PLAIN_GREETING = "\\377" * 16
+
+
+def _openssl(*argv):
+    p = subprocess.run(["openssl", *argv], capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError(f"openssl {argv[0]} exited {p.returncode}: {p.stderr.strip()[-400:]}")
+    return p.stdout
+
+
+def make_pki(d, server_sans, client_ip):
+    """A CA; the servers' certificate (one for all, as cert-manager's Certificate) with a PKCS#8
+    key and `server_sans`; a client certificate with the client namespace's address (the
+    accepting server checks the caller's certificate against its address, fips-mode=false).
+    Returns the servers' certificate serial (`serial=…`)."""
+    os.makedirs(d)
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=zkc-resize-ca",
+             "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.crt")
+    for name, sans in [("server", server_sans), ("client", [f"IP:{client_ip}", "DNS:client"])]:
+        _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", f"{d}/{name}.key")
+        _openssl("req", "-new", "-key", f"{d}/{name}.key", "-subj", f"/CN={name}", "-out", f"{d}/{name}.csr")
+        with open(f"{d}/{name}.ext", "w") as f:
+            f.write("subjectAltName=" + ",".join(sans) + "\nextendedKeyUsage=serverAuth,clientAuth\n")
+        _openssl("x509", "-req", "-in", f"{d}/{name}.csr", "-CA", f"{d}/ca.crt", "-CAkey", f"{d}/ca.key",
+                 "-CAcreateserial", "-days", "2", "-extfile", f"{d}/{name}.ext", "-out", f"{d}/{name}.crt")
+    return _openssl("x509", "-noout", "-serial", "-in", f"{d}/server.crt").strip()
+
+
+def certificate_names(env, envname, ns, servers):
+    """The DNS names of the Certificate zkc emits for the same ensemble with a cert-manager issuer
+    (what cert-manager would put in the Secret's certificate), from a throw-away build."""
+    d = tempfile.mkdtemp(dir=env.workdir, prefix="certnames-")
+    try:
+        p = Project(d, env.zkc)
+        p.write(envname, ns, servers, '    tls { issuer "zk-ca" kind="ClusterIssuer"; quorum "on" }\n')
+        rc, _, out = p.build()
+        if rc != 0:
+            raise RuntimeError(f"zkc build with a tls issuer exited {rc}:\n{out}")
+        certs = kl.load_namespace(os.path.join(p.out, ns)).get("Certificate", [])
+        if not certs:
+            raise RuntimeError("zkc emitted no Certificate for `tls { issuer … }`")
+        return certs[0]["spec"]["dnsNames"]
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def create_tls_secret(env, ns, d):
+    """The Secret `zk-tls` in the layout docs/security.md asks for with `tls { secret }`:
+    tls-combined.pem (the PKCS#8 key, then the certificate) and ca.crt."""
+    def read(path):
+        with open(path, "rb") as f:
+            return f.read()
+    data = {"tls-combined.pem": read(f"{d}/server.key") + read(f"{d}/server.crt"), "ca.crt": read(f"{d}/ca.crt")}
+    env.api.post(f"/api/v1/namespaces/{ns}/secrets",
+                 {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                  "metadata": {"name": TLS_SECRET, "namespace": ns},
+                  "data": {k: base64.b64encode(v).decode() for k, v in data.items()}})
+
+
+def set_tls_phase(project, envname, phase):
+    return project.edit(envname, lambda t: re.sub(r'quorum "[a-z-]+"', f'quorum "{phase}"', t, count=1))
+
+
+def _log_size(r):
+    try:
+        return os.path.getsize(r.main().log_path)
+    except OSError:
+        return 0
+
+
+def _log_text(r, since=0):
+    try:
+        with open(r.main().log_path, errors="replace") as f:
+            f.seek(since)
+            return f.read()
+    except OSError:
+        return ""
+
+
+def quorum_tls_state(env, ns, pki, serial):
+    """Per running server: the election port 3888 probed from the client namespace (a TLS
+    handshake with the client certificate; then a plain greeting), and what the server's own log
+    says about its quorum TLS since it started. Probes run in parallel (~4 s in all)."""
+    running = env.bridge.running_pods(ns)
+    state = {}
+
+    def handshake(ip, port):
+        argv = [PY, HANDSHAKE, ip, str(port), f"{pki}/ca.crt", f"{pki}/client.crt", f"{pki}/client.key"]
+        try:
+            p = subprocess.run(kl.in_netns(env.client_ns, argv), capture_output=True, text=True, timeout=30)
+            return json.loads(p.stdout.strip().splitlines()[-1])
+        except (subprocess.TimeoutExpired, IndexError, ValueError) as e:
+            return {"handshake": False, "serial": "", "refused": f"{type(e).__name__}"}
+
+    def probe(name, r):
+        hs = handshake(r.ip, 3888)
+        # the quorum port: only the leader listens on it (its learners connect there)
+        hs2 = handshake(r.ip, 2888)
+        mark = _log_size(r)
+        subprocess.run(kl.in_netns(env.client_ns, ["sh", "-c", f"printf '{PLAIN_GREETING}' | nc -w 2 {r.ip} 3888"]),
+                       capture_output=True, timeout=20)
+        time.sleep(1)
+        blocked = "Blocked insecure connection attempt" in _log_text(r, mark)
+        text = _log_text(r)
+        state[name] = {
+            "tls_handshake": bool(hs["handshake"] and not hs["refused"]),
+            "cert": hs.get("serial") == serial,
+            "refused": hs.get("refused", ""),
+            "listens_2888": "Connection refused" not in hs2.get("refused", ""),
+            "tls_2888": bool(hs2["handshake"] and not hs2["refused"]) and hs2.get("serial") == serial,
+            "sends_tls": "Using TLS encrypted quorum communication" in text,
+            "insecure": "Using insecure (non-TLS) quorum communication" in text,
+            "socket": ("TLS-only" if "Creating TLS-only quorum server socket" in text else
+                       "TLS-enabled" if "Creating TLS-enabled quorum server socket" in text else "plain"),
+            "tls_out": text.count("SSL handshake complete with"),
+            "blocked_plain": blocked,
+            "sample": next((l.strip()[l.strip().index("SSL handshake complete"):][:150]
+                            for l in text.splitlines() if "SSL handshake complete with" in l), ""),
+        }
+    threads = [threading.Thread(target=probe, args=(n, r), daemon=True) for n, r in sorted(running.items())]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return state
+
+
+def tls_phase_check(name, phase, state, n):
+    """Every server must be in the phase's mode (TLS_EXPECT)."""
+    sends, socket_kind, accepts, blocks = TLS_EXPECT[phase]
+    bad = []
+    for pod, s in sorted(state.items()):
+        why = []
+        if s["sends_tls"] != sends or s["insecure"] == sends:
+            why.append("logs " + ("TLS" if s["sends_tls"] else "insecure" if s["insecure"] else "no") + " quorum communication")
+        if (s["tls_out"] > 0) != sends:
+            why.append(f"{s['tls_out']} outgoing TLS handshakes logged")
+        if s["socket"] != socket_kind:
+            why.append(f"{s['socket']} listener")
+        if s["tls_handshake"] != accepts or (accepts and not s["cert"]):
+            why.append("3888 " + (f"TLS handshake accepted (our certificate: {s['cert']})" if s["tls_handshake"]
+                                  else f"no TLS handshake ({s['refused'][:60]})"))
+        if s["blocked_plain"] != blocks:
+            why.append("a plain greeting " + ("blocked" if s["blocked_plain"] else "not blocked"))
+        if why:
+            bad.append(f"{pod}: " + ", ".join(why))
+    if len(state) != n:
+        bad.append(f"{len(state)} servers running, not {n}")
+    leaders = [p for p, s in sorted(state.items()) if s["listens_2888"]]
+    if len(leaders) != 1:
+        bad.append(f"servers listening on 2888: {leaders}")
+    elif state[leaders[0]]["tls_2888"] != accepts:
+        bad.append(f"{leaders[0]} (leader) 2888 " + ("accepts" if state[leaders[0]]["tls_2888"] else "refuses") + " a TLS handshake")
+    summary = (f"every server: {'sends TLS' if sends else 'sends plain'}, {socket_kind} listener on 3888, "
+               f"TLS handshake {'accepted' if accepts else 'refused'} on 3888 and the leader's 2888, "
+               f"plain {'blocked' if blocks else 'accepted'} on 3888")
+    what = "before the migration (negative control): no quorum TLS" if phase == "off" else f"after `quorum \"{phase}\"`"
+    return R.check(not bad, f"{name}: {what}: {summary}", "; ".join(bad) if bad else
+                   ", ".join(f"{p} {s['tls_out']} TLS handshake(s) logged" for p, s in sorted(state.items())))
+
+
+def control_tls_skip(env, project, envname):
+    """zkc must refuse quorum TLS off -> on in one commit (ZK0084, exit 1) and write nothing: the
+    built project (spec and out/ with quorum off) copied, the copy's spec set to "on", built."""
+    d = tempfile.mkdtemp(dir=env.workdir, prefix="tls-skip-")
+    other = Project(d, env.zkc)
+    shutil.copytree(project.specs, other.specs, dirs_exist_ok=True)
+    shutil.copytree(project.out, other.out)
+
+    def snapshot():
+        out = {}
+        for base, _, files in os.walk(other.out):
+            for f in files:
+                with open(os.path.join(base, f), "rb") as fh:
+                    out[os.path.relpath(os.path.join(base, f), other.out)] = fh.read()
+        return out
+    before = snapshot()
+    set_tls_phase(other, envname, "on")
+    rc, written, out = other.build()
+    unchanged = snapshot() == before
+    print(indent(f"negative control: `quorum \"on\"` over out/ with quorum off: zkc build exited {rc}:\n{out}"))
+    R.check(rc == 1 and "ZK0084" in out and unchanged,
+            "negative control: zkc refuses quorum TLS off -> on in one commit (ZK0084, exit 1, out/ unchanged)",
+            f"exit {rc}, ZK0084 {'in' if 'ZK0084' in out else 'NOT in'} the output, out/ {'unchanged' if unchanged else 'CHANGED'}")
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def tls_migration(env, project, interval):
+    """A running 3-server ensemble moved to quorum TLS with no downtime, the admin guide's
+    procedure in zkc's phases: off -> accept-tls -> send-tls -> on, one commit and one rolling
+    restart each, the writer running throughout. The Secret is made with openssl (the names of
+    the Certificate zkc would emit) and created in the API server before the first apply; the
+    bridge mounts it from there."""
+    envname = ns = "tlsmig"
+    name = "quorum TLS off->accept-tls->send-tls->on"
+    pki = os.path.join(env.workdir, "pki-tlsmig")
+    sans = certificate_names(env, envname, ns, 3)
+    serial = make_pki(pki, [f"DNS:{n}" for n in sans], env.client_ip)
+    log(f"{name}: server certificate {serial} for {len(sans)} names ({sans[0]}, …), client certificate for {env.client_ip}")
+    out = start_ensemble(env, project, envname, ns, 3, extra=TLS_LINE.format(phase="off"),
+                         before_apply=lambda: create_tls_secret(env, ns, pki))
+    if "warning" in out and not re.search(r"\b0 warning", out):  # ZK0057: the secret has no effect yet
+        print(indent(f"zkc build of the starting spec (quorum off) exited 0 with warnings:\n{out}"))
+    control_tls_skip(env, project, envname)
+    tls_phase_check(name, "off", quorum_tls_state(env, ns, pki, serial), 3)
+    wl = Workload(env, ns, name)
+    wl.start(interval)
+    t0 = wl.t_start
+    labels, ok_all, states = [], True, {}
+    try:
+        for prev, phase in zip(TLS_PHASES, TLS_PHASES[1:]):
+            t_step = time.time()
+            set_tls_phase(project, envname, phase)
+            label = f"{prev}->{phase}"
+            log(f"{name}: step {label}")
+            ok, phases = converge(env, project, envname, ns, f"{name} {label}", timeout=env.args.rollout_timeout)
+            wl.windows.append((label, t_step, time.time()))
+            labels.append(f"{label} ({len(phases)} phase(s): "
+                          + ", ".join(f"{p['replicas']} replicas {p['seconds']:.0f}s" for p in phases)
+                          + f"; {time.time() - t_step:.0f}s; at {when(t_step, t0)})")
+            if not ok:
+                ok_all = False
+                break
+            states[phase] = quorum_tls_state(env, ns, pki, serial)
+    finally:
+        wl.stop()
+    fig = wl.figures(3)
+    fig["t0"] = t0
+    report(name, labels, fig, ok_all, env, ns, 3)
+    for phase, state in states.items():
+        tls_phase_check(name, phase, state, 3)
+    if "on" in states:
+        sample = next((s["sample"] for s in states["on"].values() if s["sample"]), "")
+        if sample:
+            print(f"  quorum after the migration: {sample}")
+    delete_namespace(env, ns)
+
+
 # ------------------------------------------------------------------------- negative controls
 
 def control_one_step(env, project, interval):
@@ -747,8 +1018,8 @@ def main():
     ap.add_argument("--rollout-timeout", type=int, default=300, help="seconds a rollout may take in all")
     ap.add_argument("--stall-timeout", type=int, default=100,
                     help="seconds without any progress after which a rollout counts as deadlocked")
-    ap.add_argument("--only", default="config,3-5-3,1-3,one-step,wipe",
-                    help="comma-separated: config, 3-5-3, 1-3, one-step, wipe")
+    ap.add_argument("--only", default="config,3-5-3,1-3,tls-migration,one-step,wipe",
+                    help="comma-separated: config, 3-5-3, 1-3, tls-migration, one-step, wipe")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (pod logs, volumes, acks)")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -795,6 +1066,13 @@ def main():
             R.check(False, "1->3: ran to the end", f"{type(e).__name__}: {e}")
             traceback.print_exc()
         delete_namespace(env, "resize-one")
+    if "tls-migration" in only:
+        try:
+            tls_migration(env, project, args.interval)
+        except Exception as e:
+            R.check(False, "tls-migration: ran to the end", f"{type(e).__name__}: {e}")
+            traceback.print_exc()
+            delete_namespace(env, "tlsmig")
     for key, fn in [("one-step", control_one_step), ("wipe", control_wipe)]:
         if key in only:
             try:
