@@ -261,6 +261,19 @@ fn check_resize(env: &Environment, e: &Ensemble, deployed: &dyn Deployed, diags:
         }
         return;
     };
+    check_acknowledged_step(e, current, from, deployed, diags);
+}
+
+/// ZK0058, ZK0059, ZK0065, ZK0066, ZK0069 and a needless cold-restart: an acknowledged step
+/// must start from what `out/` has, move one server, and be cold where rolling stalls.
+fn check_acknowledged_step(
+    e: &Ensemble,
+    current: i64,
+    from: &crate::model::Sp<i64>,
+    deployed: &dyn Deployed,
+    diags: &mut Diagnostics,
+) {
+    let servers = e.servers.value;
     let at = from.loc_or(e.loc);
     if from.value == servers {
         diags.push(
