@@ -527,6 +527,24 @@ def recycle_released_pvs(api: Api):
 # Status-only kubelet stand-in
 
 
+def volumes_ready(api: Api, pod) -> bool:
+    """Whether a kubelet could mount the pod's volumes now: its claims Bound, its ConfigMaps and
+    Secrets present (unless optional). The fake kubelet and the resize bridge both wait on it."""
+    ns = pod["metadata"]["namespace"]
+    for v in pod["spec"].get("volumes", []):
+        if "persistentVolumeClaim" in v:
+            pvc = api.get_or_none(f"/api/v1/namespaces/{ns}/persistentvolumeclaims/{v['persistentVolumeClaim']['claimName']}")
+            if not pvc or pvc.get("status", {}).get("phase") != "Bound":
+                return False
+        if "configMap" in v and not v["configMap"].get("optional"):
+            if not api.get_or_none(f"/api/v1/namespaces/{ns}/configmaps/{v['configMap']['name']}"):
+                return False
+        if "secret" in v and not v["secret"].get("optional"):
+            if not api.get_or_none(f"/api/v1/namespaces/{ns}/secrets/{v['secret']['secretName']}"):
+                return False
+    return True
+
+
 class FakeKubelet:
     """Plays the kubelet's API-facing part for pods bound to the fake nodes. It runs nothing.
 
@@ -584,21 +602,6 @@ class FakeKubelet:
 
     def stop(self):
         self.stop_ev.set()
-
-    def _volumes_ready(self, pod) -> bool:
-        ns = pod["metadata"]["namespace"]
-        for v in pod["spec"].get("volumes", []):
-            if "persistentVolumeClaim" in v:
-                pvc = self.api.get_or_none(f"/api/v1/namespaces/{ns}/persistentvolumeclaims/{v['persistentVolumeClaim']['claimName']}")
-                if not pvc or pvc.get("status", {}).get("phase") != "Bound":
-                    return False
-            if "configMap" in v and not v["configMap"].get("optional"):
-                if not self.api.get_or_none(f"/api/v1/namespaces/{ns}/configmaps/{v['configMap']['name']}"):
-                    return False
-            if "secret" in v and not v["secret"].get("optional"):
-                if not self.api.get_or_none(f"/api/v1/namespaces/{ns}/secrets/{v['secret']['secretName']}"):
-                    return False
-        return True
 
     def _status(self, pod, ready: bool):
         uid = pod["metadata"]["uid"]
@@ -662,7 +665,7 @@ class FakeKubelet:
             with self.lock:
                 held = (ns, name) in self.held
             if phase != "Running":
-                if now - first < self.start_delay or not self._volumes_ready(pod):
+                if now - first < self.start_delay or not volumes_ready(self.api, pod):
                     continue
                 self.api.merge_patch(path + "/status", {"status": self._status(pod, False)})
                 continue

@@ -50,7 +50,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "pod"))
 sys.path.insert(0, os.path.join(HERE, "..", "k8s"))
 import kubelet as kl  # noqa: E402  tests/pod/kubelet.py
-from k8sharness import ApiError, now_rfc3339  # noqa: E402
+from k8sharness import ApiError, now_rfc3339, volumes_ready  # noqa: E402
 
 CHECKSUM = "zkc.dev/config-checksum"
 
@@ -197,7 +197,7 @@ class RealKubelet:
                         prev, r.state = r.state, "stopping"
                         threading.Thread(target=self._terminate, args=(r, prev), daemon=True).start()
                     continue
-                if r.state == "waiting" and not self.stop_ev.is_set() and self._volumes_ready(obj):
+                if r.state == "waiting" and not self.stop_ev.is_set() and volumes_ready(self.api, obj):
                     r.state = "starting"
                     threading.Thread(target=self._start_pod, args=(r,), daemon=True).start()
                 elif r.state in ("running", "failed"):
@@ -212,21 +212,6 @@ class RealKubelet:
         with self.lock:
             for uid in [u for u, r in self.pods.items() if r.state == "gone"]:
                 del self.pods[uid]
-
-    def _volumes_ready(self, obj):
-        ns = obj["metadata"]["namespace"]
-        for v in obj["spec"].get("volumes", []):
-            if "persistentVolumeClaim" in v:
-                pvc = self.api.get_or_none(f"/api/v1/namespaces/{ns}/persistentvolumeclaims/{v['persistentVolumeClaim']['claimName']}")
-                if not pvc or pvc.get("status", {}).get("phase") != "Bound":
-                    return False
-            if "configMap" in v and not v["configMap"].get("optional"):
-                if not self.api.get_or_none(f"/api/v1/namespaces/{ns}/configmaps/{v['configMap']['name']}"):
-                    return False
-            if "secret" in v and not v["secret"].get("optional"):
-                if not self.api.get_or_none(f"/api/v1/namespaces/{ns}/secrets/{v['secret']['secretName']}"):
-                    return False
-        return True
 
     # ------------------------------------------------------------------------ pod lifecycle
     def _pseudo_sts(self, obj):
