@@ -31,20 +31,11 @@ import threading
 import time
 
 logging.basicConfig(level=logging.CRITICAL)
+# After basicConfig, so the pod runner client's own logging setup is a no-op here.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pod"))
+from client import four_letter  # noqa: E402  tests/pod/client.py
+
 BUCKET = 5000
-
-
-def four_letter(host, port, cmd, timeout=1.0):
-    with socket.create_connection((host, port), timeout=timeout) as s:
-        s.settimeout(timeout)
-        s.sendall(cmd.encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return data.decode(errors="replace")
 
 
 def parse_srvr(out):
