@@ -63,13 +63,15 @@ pub fn spec_reference() -> String {
          Inside `environment \"NAME\" { … }`, besides `import \"PATH\"`, `defaults { … }` and\n\
          `ensemble \"NAME\" [extends=\"TEMPLATE\"] [{ … }]`:\n\n",
     );
-    table(&mut out, schema::ENVIRONMENT_SETTINGS, "");
+    table(&mut out, schema::ENVIRONMENT_SETTINGS, "", "");
     out.push_str("\n## Ensemble settings\n\nValid in `ensemble`, `template` and `defaults`:\n\n");
-    table(&mut out, schema::ENSEMBLE_SETTINGS, "");
+    table(&mut out, schema::ENSEMBLE_SETTINGS, "", "");
     out
 }
 
-fn table(out: &mut String, settings: &[Setting], prefix: &str) {
+/// `parent` names the item a nested table belongs to (`sidecars sidecar `), so that the
+/// headings of items inside items stay unique.
+fn table(out: &mut String, settings: &[Setting], prefix: &str, parent: &str) {
     out.push_str(
         "| setting | value | default | description | example |\n| --- | --- | --- | --- | --- |\n",
     );
@@ -87,10 +89,21 @@ fn table(out: &mut String, settings: &[Setting], prefix: &str) {
                 "empty".to_owned(),
             ),
             Shape::Block(inner) => {
-                blocks.push((name.clone(), inner));
+                blocks.push((name.clone(), inner, parent.to_owned()));
                 (
                     format!("a block, see [`{name}`](#{})", name.replace('.', "")),
                     "-".to_owned(),
+                )
+            }
+            Shape::Items { item, settings } => {
+                let heading = format!("{parent}{name} {item}");
+                blocks.push((heading.clone(), settings, format!("{heading} ")));
+                (
+                    format!(
+                        "a block of `{item} \"NAME\"` nodes (a setting with one value may be a property of the node), see [`{heading}`](#{})",
+                        heading.replace(' ', "-").replace('.', "")
+                    ),
+                    "none".to_owned(),
                 )
             }
             Shape::Records { item, props } => (
@@ -123,9 +136,9 @@ fn table(out: &mut String, settings: &[Setting], prefix: &str) {
             s.example.replace('|', "\\|")
         );
     }
-    for (name, inner) in blocks {
+    for (name, inner, parent) in blocks {
         let _ = writeln!(out, "\n### {name}\n");
-        table(out, inner, "");
+        table(out, inner, "", &parent);
     }
 }
 

@@ -134,6 +134,18 @@ fn json_value(v: &Value) -> serde_json::Value {
             })
             .collect::<Vec<serde_json::Value>>()
             .into(),
+        Value::Items(items) => items
+            .iter()
+            .map(|item| {
+                let mut fields = serde_json::Map::new();
+                fields.insert("name".into(), item.name.clone().into());
+                for (key, def) in &item.leaves {
+                    fields.insert(key.to_string(), json_value(&def.value));
+                }
+                serde_json::Value::Object(fields)
+            })
+            .collect::<Vec<serde_json::Value>>()
+            .into(),
         // Never resolved into an ensemble: invalid values are replaced before the model.
         Value::Invalid => serde_json::Value::Null,
     }

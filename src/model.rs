@@ -13,6 +13,9 @@ pub use crate::schema::{
 };
 use crate::source::Loc;
 
+mod extras;
+pub use extras::{At, ContainerRole, ExtraContainer, ExtraMount, ExtraVolume, VolumeSource};
+
 /// A value with the place that decided it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sp<T> {
@@ -224,7 +227,12 @@ pub struct Ensemble {
     pub labels: Map,
     pub annotations: Map,
     pub pod_annotations: Map,
+    pub pod_labels: Map,
     pub client_service_annotations: Map,
+    /// `volumes`, `init-containers`, `sidecars`.
+    pub extra_volumes: Vec<ExtraVolume>,
+    pub init_containers: Vec<ExtraContainer>,
+    pub sidecars: Vec<ExtraContainer>,
     pub env: Map,
     pub jvm_flags: Sp<Vec<String>>,
     pub probes: Probes,
@@ -290,6 +298,10 @@ struct Get<'a>(&'a Leaves);
 impl<'a> Get<'a> {
     fn leaf(&self, path: &str) -> Option<&'a Resolved> {
         self.0.get(&LeafKey::new(path))
+    }
+
+    fn value(&self, path: &str) -> Option<&'a Value> {
+        self.leaf(path).map(|r| &r.value)
     }
 
     fn sp<T>(&self, path: &str, f: impl Fn(&Value) -> Option<T>) -> Option<Sp<T>> {
@@ -611,7 +623,11 @@ fn ensemble(e: resolve::Ensemble) -> Ensemble {
         labels: get.map("labels"),
         annotations: get.map("annotations"),
         pod_annotations: get.map("pod-annotations"),
+        pod_labels: get.map("pod-labels"),
         client_service_annotations: get.map("client-service-annotations"),
+        extra_volumes: extras::volumes(get.value("volumes")),
+        init_containers: extras::containers(ContainerRole::Init, get.value("init-containers")),
+        sidecars: extras::containers(ContainerRole::Sidecar, get.value("sidecars")),
         env: get.map("env"),
         jvm_flags: get.list("jvm-flags"),
         probes: Probes {

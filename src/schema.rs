@@ -45,6 +45,13 @@ pub enum Shape {
         item: &'static str,
         props: &'static [Prop],
     },
+    /// `node { item "name" setting=… { setting … } }`: a list of named items, replaced as a
+    /// whole. Each item's settings come from `settings`; a single-value setting may also be
+    /// written as a property of the item's node. Every leaf keeps its own location.
+    Items {
+        item: &'static str,
+        settings: &'static [Setting],
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -558,6 +565,43 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         example: "client-service-annotations \"service.beta.kubernetes.io/aws-load-balancer-internal\"=\"true\"",
     },
     Setting {
+        name: "pod-labels",
+        shape: Shape::Map,
+        default: Default::Unset,
+        doc: "labels on the pods only (not on the StatefulSet, its Services or volumes); the selector labels are zkc's",
+        example: "pod-labels \"sidecar.istio.io/inject\"=\"false\"",
+    },
+    Setting {
+        name: "volumes",
+        shape: Shape::Items {
+            item: "volume",
+            settings: EXTRA_VOLUME_SETTINGS,
+        },
+        default: Default::Unset,
+        doc: "extra volumes of the pods, from a Secret, a ConfigMap, an existing claim or an emptyDir; `mount=` mounts one into the server container, sidecars and init containers name it in their `mounts`",
+        example: "volumes { volume \"backup-credentials\" secret=\"s3-backup\" }",
+    },
+    Setting {
+        name: "init-containers",
+        shape: Shape::Items {
+            item: "init-container",
+            settings: EXTRA_CONTAINER_SETTINGS,
+        },
+        default: Default::Unset,
+        doc: "containers that run to completion, in order, before the server starts; they run as the server's user with the server's restricted security context",
+        example: "init-containers { init-container \"wait-for-dns\" image=\"busybox:1.37\" { command \"sh\" \"-c\" \"until nslookup kubernetes.default; do sleep 1; done\"; resources cpu=\"10m\" memory=\"16Mi\" } }",
+    },
+    Setting {
+        name: "sidecars",
+        shape: Shape::Items {
+            item: "sidecar",
+            settings: EXTRA_CONTAINER_SETTINGS,
+        },
+        default: Default::Unset,
+        doc: "containers that run beside the server for the pod's life; they run as the server's user with the server's restricted security context, and no port of theirs is reachable through zkc's network policy",
+        example: "sidecars { sidecar \"backup\" image=\"registry.example.com/zk-backup:1.4\" { resources cpu=\"50m\" memory=\"64Mi\"; mounts { mount \"data\" path=\"/data\" } } }",
+    },
+    Setting {
         name: "pod-annotations",
         shape: Shape::Map,
         default: Default::Unset,
@@ -625,6 +669,165 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         default: Default::Str("Parallel"),
         doc: "StatefulSet podManagementPolicy; Parallel lets all servers start together so a quorum can form",
         example: "pod-management \"Parallel\"",
+    },
+];
+
+/// One entry of `volumes`: exactly one source (ZK0074).
+pub const EXTRA_VOLUME_SETTINGS: &[Setting] = &[
+    Setting {
+        name: "secret",
+        shape: Shape::Value(Kind::Str),
+        default: Default::Unset,
+        doc: "the Secret's name (in the namespace; zkc never writes Secrets)",
+        example: "secret \"s3-backup\"",
+    },
+    Setting {
+        name: "config-map",
+        shape: Shape::Value(Kind::Str),
+        default: Default::Unset,
+        doc: "the ConfigMap's name (in the namespace)",
+        example: "config-map \"logback\"",
+    },
+    Setting {
+        name: "claim",
+        shape: Shape::Value(Kind::Str),
+        default: Default::Unset,
+        doc: "an existing PersistentVolumeClaim; every server mounts the same claim, so it must allow that (ReadWriteMany or ReadOnlyMany)",
+        example: "claim \"shared-archive\"",
+    },
+    Setting {
+        name: "empty-dir",
+        shape: Shape::Value(Kind::Bool),
+        default: Default::Bool(false),
+        doc: "an empty directory that lives as long as the pod, shared by its containers",
+        example: "empty-dir #true",
+    },
+    Setting {
+        name: "size-limit",
+        shape: Shape::Value(Kind::Bytes { min_mib: 1 }),
+        default: Default::Unset,
+        doc: "with `empty-dir`: the most it may hold before the kubelet evicts the pod",
+        example: "size-limit \"256Mi\"",
+    },
+    Setting {
+        name: "mount",
+        shape: Shape::Value(Kind::Str),
+        default: Default::Unset,
+        doc: "an absolute path in the server container to mount the volume at; not over zkc's own paths (ZK0075)",
+        example: "mount \"/etc/zookeeper-extra\"",
+    },
+    Setting {
+        name: "read-only",
+        shape: Shape::Value(Kind::Bool),
+        default: Default::Bool(true),
+        doc: "whether `mount` is read-only",
+        example: "read-only #false",
+    },
+];
+
+/// One entry of `init-containers` or `sidecars`.
+pub const EXTRA_CONTAINER_SETTINGS: &[Setting] = &[
+    Setting {
+        name: "image",
+        shape: Shape::Props {
+            arg: Some(("image", Kind::Str)),
+            props: &[prop(
+                "pull-policy",
+                Kind::Choice(PullPolicy::WORDS),
+                Default::Str("IfNotPresent"),
+                "when the kubelet pulls the image",
+            )],
+        },
+        default: Default::Unset,
+        doc: "the container's image (required), pinned by tag or digest",
+        example: "image \"registry.example.com/zk-backup:1.4\"",
+    },
+    Setting {
+        name: "command",
+        shape: Shape::List(Kind::Str),
+        default: Default::List(&[]),
+        doc: "the command, replacing the image's entrypoint; empty keeps it",
+        example: "command \"sh\" \"-c\" \"exec backup --every 1h\"",
+    },
+    Setting {
+        name: "args",
+        shape: Shape::List(Kind::Str),
+        default: Default::List(&[]),
+        doc: "the arguments, replacing the image's command",
+        example: "args \"--every\" \"1h\"",
+    },
+    Setting {
+        name: "env",
+        shape: Shape::Map,
+        default: Default::Unset,
+        doc: "environment variables",
+        example: "env BUCKET=\"zk-backups\"",
+    },
+    Setting {
+        name: "env-from-secrets",
+        shape: Shape::List(Kind::Str),
+        default: Default::List(&[]),
+        doc: "Secrets whose keys become environment variables (envFrom); the server itself takes none, its environment is what the image's entrypoint reads",
+        example: "env-from-secrets \"s3-backup\"",
+    },
+    Setting {
+        name: "env-from-config-maps",
+        shape: Shape::List(Kind::Str),
+        default: Default::List(&[]),
+        doc: "ConfigMaps whose keys become environment variables (envFrom)",
+        example: "env-from-config-maps \"backup-settings\"",
+    },
+    Setting {
+        name: "resources",
+        shape: Shape::Props {
+            arg: None,
+            props: &[
+                prop("cpu", Kind::Cpu, Default::Unset, "CPU request (required)"),
+                prop(
+                    "memory",
+                    Kind::Bytes { min_mib: 4 },
+                    Default::Unset,
+                    "memory request and limit (required)",
+                ),
+                prop(
+                    "cpu-limit",
+                    Kind::Cpu,
+                    Default::Unset,
+                    "CPU limit; none by default, as for the server",
+                ),
+            ],
+        },
+        default: Default::Unset,
+        doc: "requests and limits; a container without them could starve the server of its memory",
+        example: "resources cpu=\"50m\" memory=\"64Mi\"",
+    },
+    Setting {
+        name: "mounts",
+        shape: Shape::Items {
+            item: "mount",
+            settings: EXTRA_MOUNT_SETTINGS,
+        },
+        default: Default::Unset,
+        doc: "volumes mounted into the container: one of `volumes`, or zkc's `data`, `datalog` (read-only) and `logs`",
+        example: "mounts { mount \"data\" path=\"/data\" }",
+    },
+];
+
+/// One entry of a container's `mounts`; the item's name is the volume's.
+pub const EXTRA_MOUNT_SETTINGS: &[Setting] = &[
+    Setting {
+        name: "path",
+        shape: Shape::Value(Kind::Str),
+        default: Default::Unset,
+        doc: "the absolute path in the container (required)",
+        example: "path \"/backup/credentials\"",
+    },
+    Setting {
+        name: "read-only",
+        shape: Shape::Value(Kind::Bool),
+        default: Default::Bool(true),
+        doc: "whether the mount is read-only; `data` and `datalog` are always",
+        example: "read-only #false",
     },
 ];
 

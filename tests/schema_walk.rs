@@ -151,8 +151,107 @@ fn variants(s: &Setting) -> Vec<String> {
                 .collect();
             vec![format!("{} {{ {item} {} }}", s.name, fields.join(" "))]
         }
-        Shape::Block(_) => Vec::new(),
+        // Walked item by item in `every_item_setting_changes_the_output_or_is_reported`.
+        Shape::Block(_) | Shape::Items { .. } => Vec::new(),
     }
+}
+
+/// A valid item of each items setting, as (setting, value) lines: the walk changes one line at
+/// a time. A source of a volume replaces `empty-dir`, so the variant is not two sources.
+fn base_item(setting: &str) -> Vec<(&'static str, String)> {
+    match setting {
+        "volumes" => vec![
+            ("empty-dir", "#true".into()),
+            ("mount", kdl_string("/walk")),
+        ],
+        "mounts" => vec![("path", kdl_string("/walk"))],
+        _ => vec![
+            ("image", kdl_string("registry.example.com/walk:1.0")),
+            ("resources", "cpu=\"10m\" memory=\"16Mi\"".into()),
+            (
+                "mounts",
+                format!(
+                    "{{ {} }}",
+                    item_line("mount", "mounts", &base_item("mounts"))
+                ),
+            ),
+        ],
+    }
+}
+
+/// `item "NAME" { setting value; … }`; a mount names the volume the walk's ensemble has.
+fn item_line(item: &str, setting: &str, lines: &[(&str, String)]) -> String {
+    let name = if setting == "mounts" {
+        "walk-volume"
+    } else {
+        "walk"
+    };
+    let body: Vec<String> = lines.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    format!("{item} \"{name}\" {{ {} }}", body.join("; "))
+}
+
+/// Every variant of an item: the base with one of its settings, argument or property changed.
+fn item_variants(setting: &str, item: &str, settings: &[Setting]) -> Vec<String> {
+    let base = base_item(setting);
+    let mut out = Vec::new();
+    for s in settings {
+        let base_value = base
+            .iter()
+            .find(|(k, _)| *k == s.name)
+            .map(|(_, v)| v.clone());
+        let changed: Vec<String> = match s.shape {
+            Shape::Value(Kind::Bool) if base_value.as_deref() == Some("#true") => {
+                vec!["#false".into()]
+            }
+            Shape::Value(Kind::Str) if matches!(s.name, "mount" | "path") => {
+                vec![kdl_string("/walk-other")]
+            }
+            Shape::Value(kind) => vec![other_value(s.name, kind, s.default)],
+            Shape::List(_) => vec![kdl_string("walk-other")],
+            Shape::Map => vec!["WALK=\"x\"".into()],
+            Shape::Props { arg, props } => {
+                let mut v: Vec<String> = arg
+                    .iter()
+                    .map(|(a, k)| other_value(a, *k, s.default))
+                    .collect();
+                // A property changed, the others (and the argument) as in the base.
+                v.extend(props.iter().map(|p| {
+                    let value = other_value(p.name, p.kind, p.default);
+                    match (&base_value, arg) {
+                        (Some(b), None) if b.contains(&format!("{}=", p.name)) => {
+                            let kept: Vec<&str> = b
+                                .split(' ')
+                                .filter(|w| !w.starts_with(&format!("{}=", p.name)))
+                                .collect();
+                            format!("{}={value} {}", p.name, kept.join(" "))
+                        }
+                        (Some(b), _) => format!("{b} {}={value}", p.name),
+                        (None, _) => format!("{}={value}", p.name),
+                    }
+                }));
+                v
+            }
+            Shape::Items {
+                item: inner,
+                settings: inner_settings,
+            } => item_variants(s.name, inner, inner_settings)
+                .into_iter()
+                .map(|line| format!("{{ {line} }}"))
+                .collect(),
+            Shape::Records { .. } | Shape::Block(_) => unreachable!("no such item setting"),
+        };
+        for value in changed {
+            let mut lines: Vec<(&str, String)> = base.clone();
+            lines.retain(|(k, _)| *k != s.name && !(is_source(s.name) && *k == "empty-dir"));
+            lines.push((s.name, value));
+            out.push(item_line(item, setting, &lines));
+        }
+    }
+    out
+}
+
+fn is_source(name: &str) -> bool {
+    matches!(name, "secret" | "config-map" | "claim")
 }
 
 #[test]
@@ -211,4 +310,44 @@ fn the_walk_catches_a_setting_without_effect() {
     let (same, diagnostics) = compiled(&spec(Level::Ensemble, "servers 3"));
     assert_eq!(diagnostics, baseline_diagnostics);
     assert_eq!(same, baseline);
+}
+
+/// The same walk for the settings of `volumes`, `init-containers` and `sidecars` (and their
+/// `mounts`): each against the output of its own base item.
+#[test]
+fn every_item_setting_changes_the_output_or_is_reported() {
+    let mut silent = Vec::new();
+    let mut walked = 0;
+    for s in ENSEMBLE_SETTINGS {
+        let Shape::Items { item, settings } = s.shape else {
+            continue;
+        };
+        let base = format!(
+            "{} {{ {} }}",
+            s.name,
+            item_line(item, s.name, &base_item(s.name))
+        );
+        // A volume of its own is mounted by a container's `mounts` walk.
+        let extra = match s.name {
+            "volumes" => "",
+            _ => "volumes { volume \"walk-volume\" empty-dir=#true mount=\"/walk-volume\" }",
+        };
+        let (baseline, baseline_diagnostics) =
+            compiled(&spec(Level::Ensemble, &format!("{base}\n{extra}")));
+        let baseline = baseline.unwrap_or_else(|| panic!("the base item of `{}` compiles", s.name));
+        for line in item_variants(s.name, item, settings) {
+            let line = format!("{} {{ {line} }}", s.name);
+            walked += 1;
+            let (tree, diagnostics) = compiled(&spec(Level::Ensemble, &format!("{line}\n{extra}")));
+            if diagnostics == baseline_diagnostics && tree.as_ref() == Some(&baseline) {
+                silent.push(line);
+            }
+        }
+    }
+    assert!(walked > 20, "the walk covered only {walked} item variants");
+    assert!(
+        silent.is_empty(),
+        "accepted without effect or diagnostic:\n{}",
+        silent.join("\n")
+    );
 }

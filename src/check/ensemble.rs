@@ -2,6 +2,7 @@
 //! reads: a rule whose input failed to parse (and was reported, then replaced by its built-in
 //! default) is skipped, so no diagnostic ever judges a value the user did not write.
 
+mod extras;
 mod metrics;
 
 use std::collections::BTreeMap;
@@ -172,6 +173,30 @@ const RULES: &[Rule] = &[
     Rule {
         inputs: &[],
         check: security::security_names,
+    },
+    Rule {
+        inputs: &[],
+        check: extras::volume_sources,
+    },
+    Rule {
+        inputs: &[],
+        check: extras::extra_names,
+    },
+    Rule {
+        inputs: &["datalog"],
+        check: extras::mount_paths,
+    },
+    Rule {
+        inputs: &["datalog"],
+        check: extras::container_mounts,
+    },
+    Rule {
+        inputs: &[],
+        check: extras::containers_complete,
+    },
+    Rule {
+        inputs: &[],
+        check: extras::unused_volumes,
     },
 ];
 
@@ -532,6 +557,7 @@ mod tests {
             "tls.issuer.cluster-domain",
             "tls.secret",
             "sasl.secret",
+            "datalog",
         ];
         for rule in RULES {
             for input in rule.inputs {

@@ -42,6 +42,7 @@ pub(super) fn check_owned_values(e: &Ensemble, diags: &mut Diagnostics) {
     }
     for (map, what) in [
         (&e.labels, "label"),
+        (&e.pod_labels, "label"),
         (&e.node_selector, "label"),
         (&e.network_policy.allow_pods, "label"),
         (&e.network_policy.metrics_from_pods, "label"),
@@ -54,6 +55,7 @@ pub(super) fn check_owned_values(e: &Ensemble, diags: &mut Diagnostics) {
     }
     for (map, what) in [
         (&e.labels, "label"),
+        (&e.pod_labels, "pod label"),
         (&e.prometheus_operator.labels, "label"),
         (&e.annotations, "annotation"),
         (&e.pod_annotations, "pod annotation"),
@@ -154,8 +156,19 @@ fn owned_metadata_key(key: &str, what: &str, metrics: bool) -> Option<&'static s
             | "app.kubernetes.io/managed-by"
             | "app.kubernetes.io/component"
     );
-    Some(if what == "label" && zkc_label {
+    // The StatefulSet controller sets these on every pod it creates, over the template's
+    // (pkg/controller/statefulset/stateful_set_utils.go: updateIdentity sets pod-name and
+    // pod-index, setPodRevision the controller-revision-hash).
+    let controller_label = matches!(
+        key,
+        "apps.kubernetes.io/pod-index"
+            | "statefulset.kubernetes.io/pod-name"
+            | "controller-revision-hash"
+    );
+    Some(if what.ends_with("label") && zkc_label {
         "zkc sets it to select and identify the ensemble's objects; use another key"
+    } else if what == "pod label" && controller_label {
+        "the StatefulSet controller sets it on every pod, over the template's; use another key"
     } else if key.starts_with("zkc.dev/") {
         "keys under zkc.dev/ are zkc's own"
     } else if what == "pod annotation" && metrics && key.starts_with("prometheus.io/") {

@@ -641,6 +641,81 @@ Example:
 
 Fix: correct the document as the message says.";
 
+    ExtraVolumeSource = "ZK0074", Error, "an extra volume without exactly one source",
+"An entry of `volumes` names where its files come from: exactly one of `secret`, `config-map`,
+`claim` or `empty-dir #true`. With none the pod could not start (the API server refuses a volume
+without a source); with two, one would be dropped. `size-limit` bounds an emptyDir and means
+nothing for the others.
+
+Example:
+    volumes { volume \"credentials\" secret=\"s3-backup\" config-map=\"backup-settings\" }
+
+Fix: one volume per source:
+    volumes {
+      volume \"credentials\" secret=\"s3-backup\"
+      volume \"settings\" config-map=\"backup-settings\"
+    }";
+
+    MountOverZkc = "ZK0075", Error, "a mount over zkc's own paths",
+"A mount path must be absolute and plain (no `..`, no trailing `/`), appear once per container,
+and, in the server container, stay clear of zkc's own mounts: `/data`, `/datalog`,
+`/conf/zoo.cfg`, `/logs`, `/tmp` and the TLS and SASL directories, including their parents
+(`/conf` would hide zoo.cfg, `/` everything) and anything inside them (a volume over
+`/data/version-2` would replace the transaction log the server writes).
+
+Example:
+    volumes { volume \"extra-config\" config-map=\"zk-extra\" mount=\"/conf\" }
+
+Fix: mount somewhere zkc does not use, e.g. `mount=\"/etc/zookeeper-extra\"`.";
+
+    MountUnknownVolume = "ZK0076", Error, "a mount of a volume that cannot be mounted there",
+"A container's `mounts` name volumes: one of the ensemble's `volumes`, or zkc's own `data`,
+`datalog` (with `datalog` set) and `logs`. The server's data and transaction log are mounted
+read-only into other containers: a second writer would corrupt them, and ZooKeeper does not
+notice.
+
+Example:
+    sidecars { sidecar \"backup\" image=\"…\" { mounts { mount \"data\" path=\"/data\" read-only=#false } } }
+
+Fix: name an existing volume; mount `data` and `datalog` read-only (the default).";
+
+    ExtraNameClash = "ZK0077", Error, "an extra volume or container name that is taken",
+"Names of `volumes`, `init-containers` and `sidecars` are Kubernetes names within the pod
+(lowercase letters, digits and `-`, at most 63), unique per kind, and not zkc's own: the
+container `zookeeper`, the volumes `data`, `datalog`, `config`, `logs`, `tmp` and the TLS and
+SASL volumes. Two with one name would be one object after the API server's merge, and the
+pod would not be what the spec says.
+
+Example:
+    volumes { volume \"config\" config-map=\"my-settings\" }
+
+Fix: rename it, e.g. `volume \"my-settings\"`.";
+
+    ContainerIncomplete = "ZK0078", Error, "an init container or sidecar without what it needs",
+"Every init container and sidecar needs an `image`, `resources cpu=… memory=…` (a container
+without a memory limit could take the memory the server's page cache and heap rely on, and
+the pod would lose its QoS class), and a `path` for every mount.
+
+Example:
+    sidecars { sidecar \"backup\" image=\"registry.example.com/zk-backup:1.4\" }
+
+Fix:
+    sidecars {
+      sidecar \"backup\" image=\"registry.example.com/zk-backup:1.4\" {
+        resources cpu=\"50m\" memory=\"64Mi\"
+      }
+    }";
+
+    VolumeUnused = "ZK0079", Warning, "an extra volume no container mounts",
+"An entry of `volumes` that neither has `mount` (the server container) nor appears in a
+container's `mounts` is in the pod but in no container: the setting does nothing.
+
+Example:
+    volumes { volume \"credentials\" secret=\"s3-backup\" }
+
+Fix: mount it (`mount=\"/etc/credentials\"`, or `mounts { mount \"credentials\" path=… }` in a
+sidecar), or remove it.";
+
     TlsWithoutCertificate = "ZK0080", Error, "TLS without a certificate source",
 "TLS for clients or for the quorum needs a certificate on every server. zkc either asks
 cert-manager for it (`issuer`: it emits a Certificate with every name peers and clients use) or

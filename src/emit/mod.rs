@@ -3,12 +3,15 @@
 //! are small serde structs in [`gitops`].
 
 mod alerts;
+mod extras;
 pub mod gitops;
 pub mod names;
 mod network;
 pub mod prometheus;
 pub mod security;
 mod workload;
+
+pub(crate) use workload::{own_volume_names, server_mounts};
 pub mod zoo_cfg;
 
 use std::collections::BTreeMap;

@@ -21,7 +21,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use sha2::{Digest, Sha256};
 
 use super::zoo_cfg::{DATA_DIR, DATALOG_DIR};
-use super::{meta, names, security};
+use super::{extras, meta, names, security};
 use crate::model::{self, Ensemble, Environment, SpreadMode};
 use crate::resolve::Value;
 
@@ -144,6 +144,13 @@ fn pod_template(env: &Environment, e: &Ensemble, zoo_cfg: &str) -> PodTemplateSp
     let mut metadata = meta(env, e, String::new());
     metadata.name = None;
     metadata.namespace = None;
+    if let Some(labels) = metadata.labels.as_mut() {
+        labels.extend(
+            e.pod_labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.value.clone())),
+        );
+    }
     let mut annotations: BTreeMap<String, String> = metadata.annotations.take().unwrap_or_default();
     annotations.extend(
         e.pod_annotations
@@ -208,32 +215,59 @@ fn pod_template(env: &Environment, e: &Ensemble, zoo_cfg: &str) -> PodTemplateSp
                     .map(|s| LocalObjectReference { name: s.clone() })
                     .collect()
             }),
-            containers: vec![container(e)],
-            volumes: Some(
-                vec![
-                    Volume {
-                        name: "config".into(),
-                        config_map: Some(ConfigMapVolumeSource {
-                            name: names::config_map(e),
-                            items: Some(vec![KeyToPath {
-                                key: "zoo.cfg".into(),
-                                path: "zoo.cfg".into(),
-                                ..Default::default()
-                            }]),
-                            ..Default::default()
-                        }),
-                        ..Volume::default()
-                    },
-                    empty_dir("logs"),
-                    empty_dir("tmp"),
-                ]
-                .into_iter()
-                .chain(security::volumes(e))
+            init_containers: (!e.init_containers.is_empty()).then(|| {
+                e.init_containers
+                    .iter()
+                    .map(|c| extras::container(e, c))
+                    .collect()
+            }),
+            containers: std::iter::once(container(e))
+                .chain(e.sidecars.iter().map(|c| extras::container(e, c)))
                 .collect(),
+            volumes: Some(
+                pod_volumes(e)
+                    .into_iter()
+                    .chain(e.extra_volumes.iter().map(extras::volume))
+                    .collect(),
             ),
             ..PodSpec::default()
         }),
     }
+}
+
+/// zkc's own volumes of the pod (the claims' come from the volume claim templates).
+fn pod_volumes(e: &Ensemble) -> Vec<Volume> {
+    vec![
+        Volume {
+            name: "config".into(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: names::config_map(e),
+                items: Some(vec![KeyToPath {
+                    key: "zoo.cfg".into(),
+                    path: "zoo.cfg".into(),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            ..Volume::default()
+        },
+        empty_dir("logs"),
+        empty_dir("tmp"),
+    ]
+    .into_iter()
+    .chain(security::volumes(e))
+    .collect()
+}
+
+/// The names of every volume zkc gives the pod, claims included: `volumes` may not reuse them.
+pub(crate) fn own_volume_names(e: &Ensemble) -> Vec<String> {
+    let claims = ["data"]
+        .into_iter()
+        .chain(e.datalog.as_ref().map(|_| "datalog"));
+    claims
+        .map(str::to_owned)
+        .chain(pod_volumes(e).into_iter().map(|v| v.name))
+        .collect()
 }
 
 fn empty_dir(name: &str) -> Volume {
@@ -315,23 +349,8 @@ fn container(e: &Ensemble) -> Container {
     if e.metrics.value {
         container_ports.push(port("metrics", ports.metrics.value));
     }
-    let mut mounts = vec![
-        mount("data", DATA_DIR),
-        VolumeMount {
-            name: "config".into(),
-            mount_path: format!("{CONF_DIR}/zoo.cfg"),
-            sub_path: Some("zoo.cfg".into()),
-            read_only: Some(true),
-            ..VolumeMount::default()
-        },
-        mount("logs", LOG_DIR),
-        // The JVM writes its perf data and temporary files here; the root filesystem is read-only.
-        mount("tmp", "/tmp"),
-    ];
-    if e.datalog.is_some() {
-        mounts.insert(1, mount("datalog", DATALOG_DIR));
-    }
-    mounts.extend(security::mounts(e));
+    let mut mounts = server_mounts(e);
+    mounts.extend(e.extra_volumes.iter().filter_map(extras::server_mount));
     let resources = |cpu: &model::Sp<crate::quantity::Quantity>,
                      memory: &model::Sp<crate::quantity::Quantity>| {
         BTreeMap::from([
@@ -359,26 +378,54 @@ fn container(e: &Ensemble) -> Container {
             "^imok",
             e.probes.failure_threshold.value as i32,
         )),
-        security_context: Some(SecurityContext {
-            run_as_non_root: Some(true),
-            run_as_user: Some(e.uid.value),
-            run_as_group: Some(e.gid.value),
-            allow_privilege_escalation: Some(false),
-            privileged: Some(false),
-            read_only_root_filesystem: Some(true),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".into()]),
-                ..Capabilities::default()
-            }),
-            seccomp_profile: Some(SeccompProfile {
-                type_: "RuntimeDefault".into(),
-                ..Default::default()
-            }),
-            ..SecurityContext::default()
-        }),
+        security_context: Some(restricted(e)),
         volume_mounts: Some(mounts),
         ..Container::default()
     }
+}
+
+/// The security context of every container of the pod, the server's and the user's alike:
+/// the pod security standard "restricted", as the server's user, on a read-only root.
+pub(super) fn restricted(e: &Ensemble) -> SecurityContext {
+    SecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(e.uid.value),
+        run_as_group: Some(e.gid.value),
+        allow_privilege_escalation: Some(false),
+        privileged: Some(false),
+        read_only_root_filesystem: Some(true),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".into()]),
+            ..Capabilities::default()
+        }),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            ..Default::default()
+        }),
+        ..SecurityContext::default()
+    }
+}
+
+/// zkc's own mounts in the server container: extra volumes may not be mounted over them.
+pub(crate) fn server_mounts(e: &Ensemble) -> Vec<VolumeMount> {
+    let mut mounts = vec![
+        mount("data", DATA_DIR),
+        VolumeMount {
+            name: "config".into(),
+            mount_path: format!("{CONF_DIR}/zoo.cfg"),
+            sub_path: Some("zoo.cfg".into()),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        },
+        mount("logs", LOG_DIR),
+        // The JVM writes its perf data and temporary files here; the root filesystem is read-only.
+        mount("tmp", "/tmp"),
+    ];
+    if e.datalog.is_some() {
+        mounts.insert(1, mount("datalog", DATALOG_DIR));
+    }
+    mounts.extend(security::mounts(e));
+    mounts
 }
 
 fn env_vars(e: &Ensemble) -> Vec<EnvVar> {

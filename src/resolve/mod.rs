@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use kdl::{KdlDocument, KdlNode};
 
 use settings::Reader;
-pub use settings::{Block, Def, LeafKey, Value};
+pub use settings::{Block, Def, Item, LeafKey, Value};
 
 use crate::diag::{Code, Diagnostic, Diagnostics, par_map, unknown_name_help};
 use crate::schema::{self, Default, Kind, Setting, Shape};
@@ -858,7 +858,7 @@ fn collect_builtins(table: &[Setting], prefix: &str, out: &mut Leaves) {
                 }
             }
             Shape::Block(inner) => collect_builtins(inner, &format!("{path}."), out),
-            Shape::Map | Shape::Records { .. } => {}
+            Shape::Map | Shape::Records { .. } | Shape::Items { .. } => {}
         }
     }
 }

@@ -21,6 +21,8 @@ pub enum Value {
     List(Vec<String>),
     /// A list of records, each property with its own typed value.
     Records(Vec<BTreeMap<String, Value>>),
+    /// A list of named items, each with its own settings.
+    Items(Vec<Item>),
     /// A value written in the spec that failed to parse (already reported). It takes part in
     /// layering like any value, so it hides what it was meant to replace, and is dropped after
     /// resolution: see [`crate::resolve::Ensemble::has_invalid_values`].
@@ -43,6 +45,10 @@ impl std::fmt::Display for Value {
                     .join(" ")
             ),
             Value::Invalid => f.write_str("(invalid)"),
+            Value::Items(items) => {
+                let names: Vec<String> = items.iter().map(|i| format!("{:?}", i.name)).collect();
+                write!(f, "{{ {} }}", names.join(" "))
+            }
             Value::Records(r) => {
                 let items: Vec<String> = r
                     .iter()
@@ -55,6 +61,78 @@ impl std::fmt::Display for Value {
                     .collect();
                 write!(f, "{{ {} }}", items.join("; "))
             }
+        }
+    }
+}
+
+/// One named entry of an [`crate::schema::Shape::Items`] setting: `sidecar "backup" { … }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub name: String,
+    /// The item's name in the spec.
+    pub loc: Loc,
+    /// Its settings, each with its own location; a setting appears at most once.
+    pub leaves: Block,
+}
+
+impl Item {
+    /// The definition of one of the item's settings (a dotted path for properties:
+    /// `resources.cpu`).
+    pub fn get(&self, path: &str) -> Option<&Def> {
+        self.leaves
+            .iter()
+            .find(|(k, _)| k.path == path && k.entry.is_none())
+            .map(|(_, d)| d)
+    }
+
+    /// The entries of one of the item's map settings, in key order.
+    pub fn map(&self, path: &str) -> BTreeMap<String, &Def> {
+        self.leaves
+            .iter()
+            .filter(|(k, _)| k.path == path)
+            .filter_map(|(k, d)| Some((k.entry.clone()?, d)))
+            .collect()
+    }
+
+    pub fn str(&self, path: &str) -> Option<(&str, Loc)> {
+        match self.get(path)? {
+            Def {
+                value: Value::Str(s),
+                loc,
+                ..
+            } => Some((s, *loc)),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, path: &str) -> Option<bool> {
+        match self.get(path)?.value {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn list(&self, path: &str) -> Vec<String> {
+        match self.get(path).map(|d| &d.value) {
+            Some(Value::List(l)) => l.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether a value of the item (or of an item inside it) failed to parse: reported
+    /// already, so rules about what is missing stay quiet.
+    pub fn has_invalid(&self) -> bool {
+        self.leaves.iter().any(|(_, d)| match &d.value {
+            Value::Invalid => true,
+            Value::Items(items) => items.iter().any(Item::has_invalid),
+            _ => false,
+        })
+    }
+
+    pub fn items(&self, path: &str) -> &[Item] {
+        match self.get(path).map(|d| &d.value) {
+            Some(Value::Items(items)) => items,
+            _ => &[],
         }
     }
 }
@@ -318,6 +396,110 @@ impl Reader<'_> {
                         },
                     ));
                 }
+            }
+            Shape::Items { item, settings } => {
+                self.no_props(&props, setting);
+                self.arity(node, &args, 0, 0, setting);
+                let items = children
+                    .map(|d| d.nodes())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|child| self.item(setting, item, settings, child))
+                    .collect();
+                out.push((
+                    LeafKey::new(path),
+                    Def {
+                        value: Value::Items(items),
+                        loc: self.loc(node.span()),
+                        is_final: node_final,
+                    },
+                ));
+            }
+        }
+    }
+
+    /// One `item "name" prop=… { … }` of an items setting; None when it is not one (reported).
+    fn item(
+        &mut self,
+        setting: &'static Setting,
+        item: &str,
+        settings: &'static [Setting],
+        child: &KdlNode,
+    ) -> Option<Item> {
+        if child.name().value() != item {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnknownNode,
+                    format!(
+                        "unknown node `{}` in `{}`",
+                        child.name().value(),
+                        setting.name
+                    ),
+                )
+                .at(self.file, child.name().span(), "not valid here")
+                .help(unknown_name_help(child.name().value(), &[item])),
+            );
+            return None;
+        }
+        let (args, props) = split_entries(child);
+        let name = match args.as_slice() {
+            [only] => match only.value().as_string() {
+                Some(name) => (name.to_owned(), self.loc(only.span())),
+                None => {
+                    self.wrong_type(only, "a string: the name");
+                    return None;
+                }
+            },
+            _ => {
+                self.diags.push(
+                    Diagnostic::new(Code::WrongArity, format!("`{item}` takes one name"))
+                        .at(self.file, child.span(), "expected one string argument")
+                        .help(format!("for example: {}", setting.example)),
+                );
+                return None;
+            }
+        };
+        let mut leaves = Block::new();
+        for entry in props {
+            let pname = entry.name().map(|n| n.value()).unwrap_or_default();
+            match settings
+                .iter()
+                .find(|s| s.name == pname)
+                .and_then(single_value)
+            {
+                Some(kind) => self.leaf(&mut leaves, LeafKey::new(pname), entry, kind, false),
+                None => {
+                    let valid = settings
+                        .iter()
+                        .filter(|s| single_value(s).is_some())
+                        .map(|s| s.name)
+                        .collect();
+                    self.unknown_prop(entry, item, valid);
+                }
+            }
+        }
+        if let Some(doc) = child.children() {
+            self.block(settings, "", doc, &[], &mut leaves);
+        }
+        self.set_once(&leaves);
+        Some(Item {
+            name: name.0,
+            loc: name.1,
+            leaves,
+        })
+    }
+
+    /// ZK0020 for a setting an item states twice (as a property and in its block, or twice
+    /// in its block): an item is one layer, so neither could win.
+    fn set_once(&mut self, leaves: &Block) {
+        for (i, (key, def)) in leaves.iter().enumerate() {
+            if let Some((_, first)) = leaves[..i].iter().find(|(k, _)| k == key) {
+                self.diags.push(
+                    Diagnostic::new(Code::Conflict, format!("`{key}` is set twice"))
+                        .at_loc(def.loc, "set again here")
+                        .at_loc(first.loc, "first set here")
+                        .help("keep one of them"),
+                );
             }
         }
     }
@@ -589,6 +771,19 @@ impl Reader<'_> {
             .at(self.file, span, "unknown annotation")
             .help(unknown_name_help(name, &["final"])),
         );
+    }
+}
+
+/// The kind of a setting that an item may also write as a property of its node: one value
+/// (`secret="s3"`), or the argument of a setting with properties (`image="…"`).
+fn single_value(setting: &Setting) -> Option<Kind> {
+    match setting.shape {
+        Shape::Value(kind) => Some(kind),
+        Shape::Props {
+            arg: Some((_, kind)),
+            ..
+        } => Some(kind),
+        _ => None,
     }
 }
 
