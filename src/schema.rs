@@ -767,7 +767,7 @@ pub const EXTRA_CONTAINER_SETTINGS: &[Setting] = &[
         name: "env-from-secrets",
         shape: Shape::List(Kind::Str),
         default: Default::List(&[]),
-        doc: "Secrets whose keys become environment variables (envFrom); the server itself takes none, its environment is what the image's entrypoint reads",
+        doc: "Secrets whose keys become environment variables (envFrom); a `secret` volume keeps them out of the process environment (and of crash dumps) and is preferred; the server container takes none, its environment is what the image's entrypoint reads",
         example: "env-from-secrets \"s3-backup\"",
     },
     Setting {
@@ -792,8 +792,8 @@ pub const EXTRA_CONTAINER_SETTINGS: &[Setting] = &[
                 prop(
                     "cpu-limit",
                     Kind::Cpu,
-                    Default::Unset,
-                    "CPU limit; none by default, as for the server",
+                    Default::Derived("the CPU request, as for the server"),
+                    "CPU limit",
                 ),
             ],
         },

@@ -217,6 +217,25 @@ bad! {
     zoo_cfg_keys_owned_by_tls_and_sasl: [("a.kdl", &env("zoo-cfg { set \"secureClientPort\" \"2281\"; set \"sslQuorum\" \"true\"; set \"ssl.keyStore.location\" \"/x.pem\"; set \"authProvider.1\" \"x\"; set \"quorum.auth.enableSasl\" \"true\"; set \"sessionRequireClientSASLAuth\" \"true\" }"))];
     jvm_flags_owned_by_tls_and_sasl: [("a.kdl", &env("jvm-flags \"-Djava.security.auth.login.config=/x\" \"-Dzookeeper.sslQuorum=true\""))];
     flux_decryption_secret_without_decryption: [("a.kdl", "environment \"a\" {\n    namespace-object #true\n    ensemble \"zk\"\n    flux source=\"platform\" decryption-secret=\"sops-age\" secrets-component=\"../secrets\"\n}\n")];
+    // Escape hatches (issue #15): what a hurried user writes into `volumes`, `sidecars`, ….
+    extra_volume_two_sources: [("a.kdl", &env("volumes { volume \"creds\" secret=\"s3\" config-map=\"s3\" mount=\"/etc/creds\" }"))];
+    extra_volume_no_source: [("a.kdl", &env("volumes { volume \"creds\" mount=\"/etc/creds\" }"))];
+    extra_volume_size_limit_on_a_secret: [("a.kdl", &env("volumes { volume \"creds\" secret=\"s3\" size-limit=\"1Gi\" mount=\"/etc/creds\" }"))];
+    extra_volume_over_zoo_cfg: [("a.kdl", &env("volumes { volume \"extra\" config-map=\"zk-extra\" mount=\"/conf\" }"))];
+    extra_volume_inside_data: [("a.kdl", &env("volumes { volume \"tx\" empty-dir=#true mount=\"/data/version-2\" read-only=#false }"))];
+    extra_volume_relative_path: [("a.kdl", &env("volumes { volume \"extra\" config-map=\"zk-extra\" mount=\"etc/extra\" }"))];
+    extra_volume_named_like_zkc: [("a.kdl", &env("volumes { volume \"config\" config-map=\"mine\" mount=\"/etc/mine\" }"))];
+    extra_volume_mounted_nowhere: [("a.kdl", &env("volumes { volume \"creds\" secret=\"s3\" }"))];
+    sidecar_without_image_or_resources: [("a.kdl", &env("sidecars { sidecar \"backup\" }"))];
+    sidecar_named_zookeeper: [("a.kdl", &env("sidecars { sidecar \"zookeeper\" image=\"example.com/agent:1.0\" { resources cpu=\"10m\" memory=\"16Mi\" } }"))];
+    sidecar_writes_the_data: [("a.kdl", &env("sidecars { sidecar \"backup\" image=\"example.com/backup:1.0\" { resources cpu=\"10m\" memory=\"16Mi\"; mounts { mount \"data\" path=\"/data\" read-only=#false } } }"))];
+    sidecar_mounts_a_missing_volume: [("a.kdl", &env("volumes { volume \"credentials\" secret=\"s3\" }\n        sidecars { sidecar \"backup\" image=\"example.com/backup:1.0\" { resources cpu=\"10m\" memory=\"16Mi\"; mounts { mount \"credential\" path=\"/creds\" } } }"))];
+    sidecar_mount_without_path_and_twice: [("a.kdl", &env("sidecars { sidecar \"backup\" image=\"example.com/backup:1.0\" { resources cpu=\"10m\" memory=\"16Mi\"; mounts { mount \"logs\"; mount \"data\" path=\"/d\"; mount \"logs\" path=\"/d/logs\" } } }"))];
+    sidecar_floating_image: [("a.kdl", &env("sidecars { sidecar \"backup\" image=\"example.com/backup:latest\" { resources cpu=\"10m\" memory=\"16Mi\" } }"))];
+    sidecar_image_set_twice: [("a.kdl", &env("sidecars { sidecar \"backup\" image=\"example.com/backup:1.0\" { image \"example.com/backup:1.1\"; resources cpu=\"10m\" memory=\"16Mi\" } }"))];
+    two_init_containers_one_name: [("a.kdl", &env("init-containers {\n            init-container \"seed\" image=\"example.com/seed:1.0\" { resources cpu=\"10m\" memory=\"16Mi\" }\n            init-container \"seed\" image=\"example.com/seed:1.0\" { resources cpu=\"10m\" memory=\"16Mi\" }\n        }"))];
+    sidecar_server_setting_inside: [("a.kdl", &env("sidecars { sidecar \"backup\" image=\"example.com/backup:1.0\" { resources cpu=\"10m\" memory=\"16Mi\"; storage \"1Gi\" } }"))];
+    pod_label_the_controller_sets: [("a.kdl", &env("pod-labels \"apps.kubernetes.io/pod-index\"=\"1\" \"app.kubernetes.io/instance\"=\"other\""))];
     several_mistakes_at_once: [
         ("a.kdl", "environment \"a\" {\n    ensemble \"zk\" {\n        sever 3\n        storage \"10 GB\"\n        ports client=2181 admin=2181\n    }\n}\n"),
         ("b.kdl", "environment \"b\" { ensemble \"zk\" { servers 300 } }\n"),

@@ -65,8 +65,10 @@ pub(super) fn container(e: &Ensemble, c: &ExtraContainer) -> Container {
         .filter_map(|(k, q)| Some((k.to_owned(), Quantity(q.as_ref()?.value.text.clone()))))
         .collect();
     // Memory is limited to the request: a sidecar that grows cannot take the server's page
-    // cache or get the server's container killed; CPU only when asked for, as for the server.
-    let limits: BTreeMap<String, Quantity> = [("cpu", &c.cpu_limit), ("memory", &c.memory)]
+    // cache or get the server's container killed. CPU as for the server: the request unless
+    // `cpu-limit` says otherwise.
+    let cpu_limit = c.cpu_limit.as_ref().or(c.cpu.as_ref());
+    let limits: BTreeMap<String, Quantity> = [("cpu", &cpu_limit.cloned()), ("memory", &c.memory)]
         .into_iter()
         .filter_map(|(k, q)| Some((k.to_owned(), Quantity(q.as_ref()?.value.text.clone()))))
         .collect();

@@ -198,6 +198,20 @@ impl Reader<'_> {
         skip: &[&str],
         out: &mut Block,
     ) {
+        self.read_block(table, prefix, doc, skip, out, true);
+    }
+
+    /// `homes`: an unknown name's help may say where the setting belongs instead (not inside
+    /// an item, where every name of the ensemble would be misplaced the same way).
+    fn read_block(
+        &mut self,
+        table: &'static [Setting],
+        prefix: &str,
+        doc: &KdlDocument,
+        skip: &[&str],
+        out: &mut Block,
+        homes: bool,
+    ) {
         for node in doc.nodes() {
             let name = node.name().value();
             if skip.contains(&name) {
@@ -208,7 +222,7 @@ impl Reader<'_> {
                 None => {
                     let mut valid: Vec<&str> = table.iter().map(|s| s.name).collect();
                     valid.extend_from_slice(skip);
-                    let help = match crate::schema::home_of(name) {
+                    let help = match crate::schema::home_of(name).filter(|_| homes) {
                         Some(home) => format!("`{name}` is not valid here: {home}"),
                         None => unknown_name_help(name, &valid),
                     };
@@ -479,7 +493,7 @@ impl Reader<'_> {
             }
         }
         if let Some(doc) = child.children() {
-            self.block(settings, "", doc, &[], &mut leaves);
+            self.read_block(settings, "", doc, &[], &mut leaves, false);
         }
         self.set_once(&leaves);
         Some(Item {
