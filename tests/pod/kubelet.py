@@ -215,6 +215,20 @@ class Container:
         env = dict(image.env)
         order = [k for k, _ in image.env]
         mapping = {}
+        # envFrom first, then env, which wins on a shared name (pkg/kubelet/kubelet_pods.go,
+        # makeEnvironmentVariables); a Secret's values are its decoded bytes
+        for ef in spec.get("envFrom", []):
+            if "secretRef" in ef:
+                data = {k: v.decode() for k, v in pod.kubelet.secret(pod.namespace, ef["secretRef"]["name"]).items()}
+            elif "configMapRef" in ef:
+                data = pod.kubelet.configmap(pod.namespace, ef["configMapRef"]["name"]).get("data", {})
+            else:
+                raise NotImplementedError(f"envFrom {ef}")
+            for k, v in data.items():
+                name = ef.get("prefix", "") + k
+                mapping[name] = env[name] = v
+                if name not in order:
+                    order.append(name)
         for e in spec.get("env", []):
             if "value" in e:
                 v = expand(str(e["value"]), mapping)
@@ -226,8 +240,6 @@ class Container:
             env[e["name"]] = v
             if e["name"] not in order:
                 order.append(e["name"])
-        for ef in spec.get("envFrom", []):
-            raise NotImplementedError(f"envFrom {ef} is not emulated")
         env.setdefault("HOSTNAME", pod.name)
         if "HOSTNAME" not in order:
             order.append("HOSTNAME")

@@ -67,6 +67,19 @@ def figure(text):
     print(f"  figure: {text}", flush=True)
 
 
+def finish(args, started):
+    """The figures, `N passed, M failed`, the summary line for .ci/pod-runner (args.summary),
+    the exit status: the end of the scenario scripts beside this suite."""
+    print(f"\n==== figures ({time.time() - started:.0f}s)")
+    for f in FIGURES:
+        print(f"  {f}")
+    print(f"{RESULTS['pass']} passed, {RESULTS['fail']} failed", flush=True)
+    if args.summary:
+        with open(args.summary, "a") as f:
+            f.write(f"{RESULTS['pass']} {RESULTS['fail']} 0\n")
+    sys.exit(1 if RESULTS["fail"] else 0)
+
+
 def client(ns, *args, timeout=300):
     p = subprocess.run(kl.in_netns(ns, ["/usr/bin/python3", CLIENT] + [str(a) for a in args]),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
@@ -90,6 +103,31 @@ def by_sts(pods):
     for p in pods:
         out.setdefault(p.sts["metadata"]["name"], []).append(p)
     return out
+
+
+# The volumes zkc gives a pod (emit/workload.rs and emit/security.rs); any other is the user's.
+ZKC_VOLUMES = {"config", "logs", "tmp", "data", "datalog", "tls-secret", "tls", "sasl-secret", "jaas"}
+
+
+def without_user_additions(label, sts):
+    """The StatefulSet with only zkc's own containers and volumes: the user's (`volumes`,
+    `init-containers`, `sidecars`) name images and Secrets this runner does not have, and are
+    run by tests/pod/extras.py with ones it has. Differs: the scenarios here see the server
+    without its neighbours."""
+    spec = sts["spec"]["template"]["spec"]
+    user_volumes = [v["name"] for v in spec.get("volumes", []) if v["name"] not in ZKC_VOLUMES]
+    user_containers = [c["name"] for c in spec["containers"][1:] + spec.get("initContainers", [])]
+    if not user_volumes and not user_containers:
+        return sts
+    skip(f"{label}/{sts['metadata']['name']}: the user's containers and volumes {sorted(user_containers + user_volumes)}",
+         "their images and Secrets are the user's: tests/pod/extras.py runs the same settings with ones it has")
+    server = dict(spec["containers"][0])
+    server["volumeMounts"] = [m for m in server.get("volumeMounts", []) if m["name"] not in user_volumes]
+    spec = {k: v for k, v in spec.items() if k != "initContainers"}
+    spec["containers"] = [server]
+    spec["volumes"] = [v for v in spec.get("volumes", []) if v["name"] in ZKC_VOLUMES]
+    template = {**sts["spec"]["template"], "spec": spec}
+    return {**sts, "spec": {**sts["spec"], "template": template}}
 
 
 def main_container(p):
@@ -385,10 +423,11 @@ def run_namespace(k, net, client_ns, nsdir, args, controls):
     # Ensembles with TLS or SASL need their Secrets and TLS clients: tests/pod/tls_sasl.py
     keep = []
     for sts in objs["StatefulSet"]:
-        if any("secret" in v for v in sts["spec"]["template"]["spec"].get("volumes", [])):
+        names = {v["name"] for v in sts["spec"]["template"]["spec"].get("volumes", [])}
+        if names & {"tls-secret", "sasl-secret"}:
             skip(f"{label}/{sts['metadata']['name']}: every scenario", "mounts Secrets (TLS or SASL): covered by tests/pod/tls_sasl.py")
         else:
-            keep.append(sts)
+            keep.append(without_user_additions(label, sts))
     if not keep:
         return
     objs = {**objs, "StatefulSet": keep}

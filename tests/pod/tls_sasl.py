@@ -43,7 +43,7 @@ sys.path.insert(0, HERE)
 import image as image_mod  # noqa: E402
 import kubelet as kl  # noqa: E402
 import suite  # noqa: E402
-from suite import check, figure, main_container, wait_ready  # noqa: E402
+from suite import check, figure, finish, main_container, wait_ready  # noqa: E402
 
 CLIENT = os.path.join(HERE, "tls_client.py")
 HANDSHAKE = os.path.join(HERE, "tls_handshake.py")
@@ -221,18 +221,6 @@ def refusals(label, net_ns, pods, d, secure):
               f"{other['refused'][:100]}; server log 'Failed to verify hostname' {'found' if 'Failed to verify hostname' in said else 'NOT found'}")
     else:
         check(f"{label} (negative control): no TLS handshake on 3888 without quorum TLS", not accepted, str(quorum))
-
-
-def finish(args, started):
-    """The figures, `N passed, M failed`, the summary line for .ci/pod-runner, the exit status."""
-    print(f"\n==== figures ({time.time() - started:.0f}s)")
-    for f in suite.FIGURES:
-        print(f"  {f}")
-    print(f"{suite.RESULTS['pass']} passed, {suite.RESULTS['fail']} failed", flush=True)
-    if args.summary:
-        with open(args.summary, "a") as f:
-            f.write(f"{suite.RESULTS['pass']} {suite.RESULTS['fail']} 0\n")
-    sys.exit(1 if suite.RESULTS["fail"] else 0)
 
 
 def main():
