@@ -68,6 +68,13 @@ pub fn compile(sources: SourceMap, deployed: &dyn Deployed) -> Compilation {
         crate::repo::apply_path_prefix(&mut environments, prefix, &mut diags);
     }
     check::check(&environments, deployed, &mut diags);
+    // Patches apply to the emitted objects, which need a model without errors; the patch
+    // files' own problems are reported either way.
+    let model_ok = !diags.has_errors();
+    crate::patches::load(&sources, &mut environments, &mut diags);
+    if model_ok {
+        crate::patches::check(&environments, &mut diags);
+    }
     lap("check");
     let mut tree = None;
     if !diags.has_errors() {

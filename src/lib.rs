@@ -18,6 +18,7 @@ mod lex;
 pub mod manifests;
 pub mod model;
 pub mod output;
+pub mod patches;
 pub mod plan;
 pub mod quantity;
 pub mod render;

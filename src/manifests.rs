@@ -36,7 +36,7 @@ pub fn load(sources: &SourceMap, environments: &mut [Environment], diags: &mut D
                 );
                 continue;
             };
-            let Some(file) = find(sources, &rel, at, diags) else {
+            let Some(file) = find(sources, "manifest", &rel, at, diags) else {
                 continue;
             };
             if let Some(manifest) = check_file(sources, file, &rel, env, diags) {
@@ -48,7 +48,7 @@ pub fn load(sources: &SourceMap, environments: &mut [Environment], diags: &mut D
 }
 
 /// `path` relative to the specs directory, or `None` when it leaves it.
-fn within_specs(spec_dir: &str, path: &str) -> Option<String> {
+pub(crate) fn within_specs(spec_dir: &str, path: &str) -> Option<String> {
     if path.starts_with('/') {
         return None;
     }
@@ -65,12 +65,19 @@ fn within_specs(spec_dir: &str, path: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-fn find(sources: &SourceMap, rel: &str, at: Loc, diags: &mut Diagnostics) -> Option<FileId> {
+/// The file of `manifests` or `patches` (`what`) at `rel`, or a diagnostic at `at`.
+pub(crate) fn find(
+    sources: &SourceMap,
+    what: &str,
+    rel: &str,
+    at: Loc,
+    diags: &mut Diagnostics,
+) -> Option<FileId> {
     if sources.is_link(rel) {
         diags.push(
             Diagnostic::new(
                 Code::ManifestNotFound,
-                format!("manifest {rel:?} is a symbolic link"),
+                format!("{what} {rel:?} is a symbolic link"),
             )
             .at_loc(at, "a link")
             .help("copy the file into the specs directory; zkc never reads through links"),
@@ -89,7 +96,7 @@ fn find(sources: &SourceMap, rel: &str, at: Loc, diags: &mut Diagnostics) -> Opt
         diags.push(
             Diagnostic::new(
                 Code::ManifestNotFound,
-                format!("manifest {rel:?} does not exist"),
+                format!("{what} {rel:?} does not exist"),
             )
             .at_loc(at, "not found")
             .help(help),
@@ -208,7 +215,7 @@ fn in_namespace(mut value: Value, namespace: &str) -> Value {
 
 /// The documents of a YAML stream with their byte offsets: split at `---` lines, so a
 /// diagnostic can point into the right one.
-fn split_documents(text: &str) -> Vec<(usize, &str)> {
+pub(crate) fn split_documents(text: &str) -> Vec<(usize, &str)> {
     let mut docs = Vec::new();
     let mut start = 0;
     let mut offset = 0;
@@ -337,7 +344,7 @@ fn unknown_fields(api_version: &str, kind: &str, value: &Value) -> Vec<String> {
     }
 }
 
-fn missing_after<T: DeserializeOwned + Serialize>(value: &Value) -> Vec<String> {
+pub(crate) fn missing_after<T: DeserializeOwned + Serialize>(value: &Value) -> Vec<String> {
     let Ok(typed) = serde_yaml::from_value::<T>(value.clone()) else {
         return vec!["(a value of the wrong type)".into()];
     };

@@ -285,6 +285,9 @@ pub struct Environment {
     /// `manifests`, as written; [`crate::manifests::load`] reads them into `manifests`.
     pub manifest_paths: Sp<Vec<String>>,
     pub manifests: Vec<crate::manifests::Manifest>,
+    /// `patches`, as written; [`crate::patches::load`] reads them into `patches`.
+    pub patch_paths: Sp<Vec<String>>,
+    pub patches: Vec<crate::patches::Patch>,
     pub argocd: Option<ArgoCd>,
     pub flux: Option<Flux>,
     pub ensembles: Vec<Ensemble>,
@@ -504,6 +507,8 @@ pub fn build(
                 namespace_object: get.bool("namespace-object").value,
                 manifest_paths: get.list("manifests"),
                 manifests: Vec::new(),
+                patch_paths: get.list("patches"),
+                patches: Vec::new(),
                 argocd,
                 flux,
                 ensembles: env.ensembles.into_iter().map(ensemble).collect(),

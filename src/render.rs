@@ -48,7 +48,8 @@ pub fn environments(environments: &[Environment]) -> Result<Tree, DuplicatePath>
 
 fn environment(env: &Environment) -> Vec<(String, String)> {
     let header = |rel: &str| header(rel, &env.file, &env.name);
-    let objects = emit::environment(env);
+    let mut objects = emit::environment(env);
+    objects.namespaced = crate::patches::applied(env, objects.namespaced);
     let ns = &env.namespace.value;
     let mut files = Vec::with_capacity(objects.namespaced.len() + 3);
     let mut resources = Vec::with_capacity(objects.namespaced.len());

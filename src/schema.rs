@@ -588,8 +588,8 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
             settings: EXTRA_CONTAINER_SETTINGS,
         },
         default: Default::Unset,
-        doc: "containers that run to completion, in order, before the server starts; they run as the server's user with the server's restricted security context",
-        example: "init-containers { init-container \"wait-for-dns\" image=\"busybox:1.37\" { command \"sh\" \"-c\" \"until nslookup kubernetes.default; do sleep 1; done\"; resources cpu=\"10m\" memory=\"16Mi\" } }",
+        doc: "containers that run to completion, in order, before the server starts, as the server's user with its restricted security context; one that never ends keeps its server from starting and stalls every rolling update, so bound what it waits for",
+        example: "init-containers { init-container \"wait-for-dns\" image=\"busybox:1.37\" { command \"timeout\" \"300\" \"sh\" \"-c\" \"until nslookup kubernetes.default; do sleep 1; done\"; resources cpu=\"10m\" memory=\"16Mi\" } }",
     },
     Setting {
         name: "sidecars",
@@ -598,7 +598,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
             settings: EXTRA_CONTAINER_SETTINGS,
         },
         default: Default::Unset,
-        doc: "containers that run beside the server for the pod's life; they run as the server's user with the server's restricted security context, and no port of theirs is reachable through zkc's network policy",
+        doc: "containers that run beside the server for the pod's life, as the server's user with its restricted security context; no port of theirs is reachable through zkc's network policy, and one that crashes makes its pod not ready (the server leaves the client Service and a rolling update waits)",
         example: "sidecars { sidecar \"backup\" image=\"registry.example.com/zk-backup:1.4\" { resources cpu=\"50m\" memory=\"64Mi\"; mounts { mount \"data\" path=\"/data\" } } }",
     },
     Setting {
@@ -720,7 +720,7 @@ pub const EXTRA_VOLUME_SETTINGS: &[Setting] = &[
         name: "read-only",
         shape: Shape::Value(Kind::Bool),
         default: Default::Bool(true),
-        doc: "whether `mount` is read-only",
+        doc: "whether `mount`, the server container's, is read-only; Secret and ConfigMap volumes always are, and a sidecar's mount has its own `read-only`",
         example: "read-only #false",
     },
 ];
@@ -1091,6 +1091,13 @@ pub const ENVIRONMENT_SETTINGS: &[Setting] = &[
         default: Default::List(&[]),
         doc: "hand-written manifests shipped with the environment: YAML files under the specs directory, relative to this spec file, checked and written into out/<namespace>/ and its kustomization.yaml",
         example: "manifests \"extra/client-config.yaml\"",
+    },
+    Setting {
+        name: "patches",
+        shape: Shape::List(Kind::Str),
+        default: Default::List(&[]),
+        doc: "RFC 6902 JSON patches on the objects zkc emits, for fields it does not model (host aliases, DNS, runtime class, a Service's traffic policy, annotations…; ZK0087 lists them): YAML files under the specs directory, relative to this spec file, applied at build time and checked against the object's kind",
+        example: "patches \"extra/host-aliases.yaml\"",
     },
     Setting {
         name: "namespace-object",

@@ -230,11 +230,16 @@ bad! {
     sidecar_named_zookeeper: [("a.kdl", &env("sidecars { sidecar \"zookeeper\" image=\"example.com/agent:1.0\" { resources cpu=\"10m\" memory=\"16Mi\" } }"))];
     sidecar_writes_the_data: [("a.kdl", &env("sidecars { sidecar \"backup\" image=\"example.com/backup:1.0\" { resources cpu=\"10m\" memory=\"16Mi\"; mounts { mount \"data\" path=\"/data\" read-only=#false } } }"))];
     sidecar_mounts_a_missing_volume: [("a.kdl", &env("volumes { volume \"credentials\" secret=\"s3\" }\n        sidecars { sidecar \"backup\" image=\"example.com/backup:1.0\" { resources cpu=\"10m\" memory=\"16Mi\"; mounts { mount \"credential\" path=\"/creds\" } } }"))];
-    sidecar_mount_without_path_and_twice: [("a.kdl", &env("sidecars { sidecar \"backup\" image=\"example.com/backup:1.0\" { resources cpu=\"10m\" memory=\"16Mi\"; mounts { mount \"logs\"; mount \"data\" path=\"/d\"; mount \"logs\" path=\"/d/logs\" } } }"))];
+    sidecar_mount_without_path_and_twice: [("a.kdl", &env("sidecars { sidecar \"backup\" image=\"example.com/backup:1.0\" { resources cpu=\"10m\" memory=\"16Mi\"; mounts { mount \"logs\"; mount \"data\" path=\"/d\"; mount \"logs\" path=\"/d\" } } }"))];
     sidecar_floating_image: [("a.kdl", &env("sidecars { sidecar \"backup\" image=\"example.com/backup:latest\" { resources cpu=\"10m\" memory=\"16Mi\" } }"))];
     sidecar_image_set_twice: [("a.kdl", &env("sidecars { sidecar \"backup\" image=\"example.com/backup:1.0\" { image \"example.com/backup:1.1\"; resources cpu=\"10m\" memory=\"16Mi\" } }"))];
     two_init_containers_one_name: [("a.kdl", &env("init-containers {\n            init-container \"seed\" image=\"example.com/seed:1.0\" { resources cpu=\"10m\" memory=\"16Mi\" }\n            init-container \"seed\" image=\"example.com/seed:1.0\" { resources cpu=\"10m\" memory=\"16Mi\" }\n        }"))];
     sidecar_server_setting_inside: [("a.kdl", &env("sidecars { sidecar \"backup\" image=\"example.com/backup:1.0\" { resources cpu=\"10m\" memory=\"16Mi\"; storage \"1Gi\" } }"))];
+    extra_volume_over_the_system: [("a.kdl", &env("volumes { volume \"tools\" empty-dir=#true mount=\"/usr\" }\n        sidecars { sidecar \"agent\" image=\"example.com/agent:1.0\" { resources cpu=\"10m\" memory=\"16Mi\"; mounts { mount \"tools\" path=\"/proc/x\" } } }"))];
+    extra_volume_of_the_ensembles_own_claim: [("a.kdl", &env("volumes { volume \"peer\" claim=\"data-zk-2\" mount=\"/peer\" read-only=#false }"))];
+    extra_volume_read_only_without_effect: [("a.kdl", &env("volumes {\n            volume \"creds\" secret=\"s3\" mount=\"/etc/creds\" read-only=#false\n            volume \"scratch\" empty-dir=#true read-only=#false\n        }\n        sidecars { sidecar \"agent\" image=\"example.com/agent:1.0\" { resources cpu=\"10m\" memory=\"16Mi\"; mounts { mount \"scratch\" path=\"/scratch\" } } }"))];
+    extra_volume_source_names_invalid: [("a.kdl", &env("volumes { volume \"creds\" secret=\"S3_Creds\" mount=\"/etc/creds\" }"))];
+    sidecar_environment_mistakes: [("a.kdl", &env("sidecars { sidecar \"agent\" image=\"example.com/agent:1.0\" { resources cpu=\"500m\" memory=\"16Mi\" cpu-limit=\"100m\"; env \"MY VAR\"=\"x\"; env-from-secrets \"Agent_Creds\" } }"))];
     pod_label_the_controller_sets: [("a.kdl", &env("pod-labels \"apps.kubernetes.io/pod-index\"=\"1\" \"app.kubernetes.io/instance\"=\"other\""))];
     several_mistakes_at_once: [
         ("a.kdl", "environment \"a\" {\n    ensemble \"zk\" {\n        sever 3\n        storage \"10 GB\"\n        ports client=2181 admin=2181\n    }\n}\n"),
@@ -426,6 +431,43 @@ fn manifests_that_zkc_cannot_ship() {
         "manifests",
         report(
             &[("a.kdl", spec), ("extra/a.yaml", manifest)],
+            &NothingDeployed
+        )
+    );
+}
+
+/// Patches (issue #15) as a hurried user writes them: a typo in the target, a field zkc owns,
+/// a whole annotation map, a misspelt field, an operation that cannot apply, `move`, YAML that
+/// is not a patch. Every problem of every document at once, each at its line.
+#[test]
+fn patches_that_zkc_refuses() {
+    let spec = "environment \"a\" {\n    patches \"extra/p.yaml\" \"extra/missing.yaml\"\n    ensemble \"zk\"\n}\n";
+    let patch = "\
+target: {kind: StatefulSet, name: zk}
+patch:
+  - {op: add, path: /spec/template/spec/hostNetwork, value: true}
+  - {op: replace, path: /spec/template/metadata/annotations, value: {}}
+  - {op: add, path: /spec/template/spec/dnsConfig, value: {nameserverz: [10.0.0.2]}}
+  - {op: move, from: /spec/template/spec/dnsPolicy, path: /spec/template/spec/schedulerName}
+---
+target: {kind: StatefulSet, name: zk}
+patch:
+  - {op: replace, path: /spec/template/spec/runtimeClassName, value: gvisor}
+---
+target: {kind: Service, name: zk-client}
+patch:
+  - {op: add, path: /spec/externalTrafficPolicy, value: Local}
+---
+target: {kind: StatefulSet, name: zk}
+patch:
+  - {op: add, path: /spec/template/metadata/annotations/zkc.dev~1config-checksum, value: x}
+---
+targets: {kind: StatefulSet}
+";
+    insta::assert_snapshot!(
+        "patches",
+        report(
+            &[("a.kdl", spec), ("extra/p.yaml", patch)],
             &NothingDeployed
         )
     );

@@ -63,6 +63,21 @@ fn builds(what: &str, files: Vec<(String, String)>) {
             FileKind::Manifest,
         );
     }
+    // An example naming `patches` gets a patch of the example ensemble's StatefulSet.
+    let patched = files
+        .iter()
+        .flat_map(|(_, t)| t.lines())
+        .filter_map(|l| l.trim().strip_prefix("patches "))
+        .flat_map(|paths| paths.split('"').skip(1).step_by(2));
+    for path in patched {
+        let patch = "target: {kind: StatefulSet, name: zk}\npatch:\n  - {op: add, path: /spec/template/spec/hostAliases, value: [{ip: 10.0.0.9, hostnames: [db]}]}\n";
+        sources.add_kind(
+            path.to_owned(),
+            format!("specs/{path}"),
+            patch.to_owned(),
+            FileKind::Manifest,
+        );
+    }
     let c = compile(sources, &NothingDeployed);
     let errors: Vec<String> = c
         .diagnostics

@@ -194,3 +194,37 @@ fn argocd_without_prune_and_self_heal_still_syncs_automatically() {
         "{app}"
     );
 }
+
+/// `volumes` may not take a name zkc gives a pod volume (ZK0077) whatever is switched on, so
+/// the reserved list must hold every name zkc emits: here with TLS, SASL and a datalog.
+#[test]
+fn every_volume_zkc_emits_has_a_reserved_name() {
+    let t = tree(
+        r#"environment "a" { ensemble "zk" {
+            datalog "5Gi"
+            tls { client #true; quorum "on"; secret "zk-tls" }
+            sasl { secret "zk-sasl"; client #true; quorum "required" }
+        } }"#,
+    );
+    let sts: serde_yaml::Value = serde_yaml::from_str(&t["a/statefulset-zk.yaml"]).unwrap();
+    let spec = &sts["spec"];
+    let names: Vec<&str> = spec["template"]["spec"]["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .chain(spec["volumeClaimTemplates"].as_sequence().unwrap())
+        .map(|v| {
+            v["name"]
+                .as_str()
+                .or(v["metadata"]["name"].as_str())
+                .unwrap()
+        })
+        .collect();
+    assert!(names.len() >= 8, "{names:?}");
+    for name in names {
+        assert!(
+            zkc::emit::RESERVED_VOLUME_NAMES.contains(&name),
+            "{name} is emitted but not reserved"
+        );
+    }
+}

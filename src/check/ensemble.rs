@@ -198,6 +198,14 @@ const RULES: &[Rule] = &[
         inputs: &[],
         check: extras::unused_volumes,
     },
+    Rule {
+        inputs: &[],
+        check: extras::own_claims,
+    },
+    Rule {
+        inputs: &[],
+        check: extras::read_only_without_effect,
+    },
 ];
 
 /// Runs every rule whose inputs all parsed.

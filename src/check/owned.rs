@@ -78,7 +78,7 @@ fn invalid_key(e: &Ensemble, what: &str, key: &str, value: &Sp<String>, rule: &s
     .help(format!("use {rule}"))
 }
 
-fn is_env_var_name(name: &str) -> bool {
+pub(super) fn is_env_var_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

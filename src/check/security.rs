@@ -123,30 +123,30 @@ pub(super) fn security_names(e: &Ensemble, diags: &mut Diagnostics) {
     ];
     for (what, name) in named {
         if let Some(name) = name {
-            object_name(what, name, e.loc, diags);
+            object_name(what, &name.value, name.loc_or(e.loc), diags);
         }
     }
     if let Some(issuer) = &e.tls.issuer {
-        object_name("cluster domain", &issuer.cluster_domain, e.loc, diags);
+        let domain = &issuer.cluster_domain;
+        object_name("cluster domain", &domain.value, domain.loc_or(e.loc), diags);
     }
 }
 
 /// A DNS-1123 subdomain (`kubectl create secret` names): labels joined by `.`, at most 253.
-pub(crate) fn object_name(what: &str, name: &Sp<String>, fallback: Loc, diags: &mut Diagnostics) {
-    let why = if name.value.len() > 253 {
+pub(crate) fn object_name(what: &str, name: &str, at: Loc, diags: &mut Diagnostics) {
+    let why = if name.len() > 253 {
         Some("longer than 253 characters".to_owned())
     } else {
-        name.value
-            .split('.')
+        name.split('.')
             .find_map(|label| dns_label(label, 63, false).err())
     };
     if let Some(why) = why {
         diags.push(
             Diagnostic::new(
                 Code::InvalidName,
-                format!("{what} name {:?} is not a DNS name: {why}", name.value),
+                format!("{what} name {name:?} is not a DNS name: {why}"),
             )
-            .at_loc(name.loc_or(fallback), "invalid name")
+            .at_loc(at, "invalid name")
             .help("a Kubernetes object name is lower-case letters, digits, `-` and `.`, such as \"zk-tls\""),
         );
     }
@@ -159,7 +159,12 @@ pub(crate) fn flux_secrets(env: &Environment, diags: &mut Diagnostics) {
         return;
     };
     if let Some(secret) = &flux.decryption_secret {
-        object_name("SOPS key Secret", secret, flux.loc, diags);
+        object_name(
+            "SOPS key Secret",
+            &secret.value,
+            secret.loc_or(flux.loc),
+            diags,
+        );
         if flux.decryption.is_none() {
             diags.push(
                 Diagnostic::new(

@@ -641,6 +641,49 @@ Example:
 
 Fix: correct the document as the message says.";
 
+    PatchInvalid = "ZK0086", Error, "a patch that does not apply",
+"A document of a `patches` file is `target: {kind: …, name: …}` and `patch:`, a list of RFC 6902
+operations (add, remove, replace, test), applied at build time to the object zkc emits. This
+one is not valid YAML of that shape, has an operation that does not apply (a `replace` or
+`remove` of a field the object lacks, an index past the end of a list), or leaves the object
+with a field its kind does not have (the API server would drop it, so the patch would
+silently do nothing).
+
+Example:
+    target: {kind: StatefulSet, name: zookeeper}
+    patch:
+      - {op: add, path: /spec/template/spec/hostAlias, value: []}
+
+Fix: correct the operation; `kubectl explain statefulset.spec.template.spec` lists the fields,
+and out/ shows the object the patch applies to.";
+
+    PatchOwnedField = "ZK0087", Error, "a patch on a field zkc owns",
+"Patches reach only fields zkc leaves unset and that cannot break what it guarantees: on a
+StatefulSet annotations, minReadySeconds, revisionHistoryLimit, node affinity, DNS settings,
+host aliases, readiness gates, runtime class, scheduler and termination grace period; on a
+Service annotations and its traffic, IP family, load balancer and session settings; on a
+ServiceAccount annotations; on a PodDisruptionBudget annotations and the unhealthy pod
+eviction policy. The selector, the server container, volumes, security context, zoo.cfg,
+ports and the network policy stay zkc's: each has a setting, checked with the rest. A map
+(annotations) takes single keys, never one zkc writes; `move` and `copy` are not supported.
+
+Example:
+    target: {kind: StatefulSet, name: zookeeper}
+    patch:
+      - {op: add, path: /spec/template/spec/hostNetwork, value: true}
+
+Fix: use the setting (docs/spec-reference.md), or `sidecars`, `volumes` and `manifests` for
+what zkc does not model.";
+
+    PatchTargetMissing = "ZK0088", Error, "a patch without its object",
+"A patch names the kind and name of an object zkc emits for the environment (see out/). None
+has that kind and name: the patch would never apply.
+
+Example:
+    target: {kind: StatefulSet, name: zk}   # the ensemble is `zookeeper`
+
+Fix: name an object of out/<namespace>/ of a kind patches apply to.";
+
     ExtraVolumeSource = "ZK0074", Error, "an extra volume without exactly one source",
 "An entry of `volumes` names where its files come from: exactly one of `secret`, `config-map`,
 `claim` or `empty-dir #true`. With none the pod could not start (the API server refuses a volume
@@ -668,7 +711,7 @@ Example:
 
 Fix: mount somewhere zkc does not use, e.g. `mount=\"/etc/zookeeper-extra\"`.";
 
-    MountUnknownVolume = "ZK0076", Error, "a mount of a volume that cannot be mounted there",
+    MountNotAllowed = "ZK0076", Error, "a mount of a volume that cannot be mounted there",
 "A container's `mounts` name volumes: one of the ensemble's `volumes`, or zkc's own `data`,
 `datalog` (with `datalog` set) and `logs`. The server's data and transaction log are mounted
 read-only into other containers: a second writer would corrupt them, and ZooKeeper does not

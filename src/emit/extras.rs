@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::workload::restricted;
-use crate::model::{Ensemble, ExtraContainer, ExtraVolume, VolumeSource};
+use crate::model::{At, Ensemble, ExtraContainer, ExtraVolume, VolumeSource};
 
 pub(super) fn volume(v: &ExtraVolume) -> Volume {
     let mut volume = Volume {
@@ -32,15 +32,21 @@ pub(super) fn volume(v: &ExtraVolume) -> Volume {
                 ..ConfigMapVolumeSource::default()
             })
         }
+        // No `readOnly` on the claim itself: the kubelet would then mount it read-only in every
+        // container whatever a mount says (pkg/kubelet/kubelet_pods.go, mustMountRO); each
+        // mount's own `readOnly` decides.
         Some(VolumeSource::Claim(name)) => {
             volume.persistent_volume_claim = Some(PersistentVolumeClaimVolumeSource {
                 claim_name: name.clone(),
-                read_only: v.read_only.then_some(true),
+                read_only: None,
             })
         }
-        Some(VolumeSource::EmptyDir { size_limit }) => {
+        Some(VolumeSource::EmptyDir) => {
             volume.empty_dir = Some(EmptyDirVolumeSource {
-                size_limit: size_limit.as_ref().map(|q| Quantity(q.text.clone())),
+                size_limit: v
+                    .size_limit
+                    .as_ref()
+                    .map(|q| Quantity(q.value.text.clone())),
                 ..EmptyDirVolumeSource::default()
             })
         }
@@ -54,24 +60,29 @@ pub(super) fn server_mount(v: &ExtraVolume) -> Option<VolumeMount> {
     v.mount.as_ref().map(|path| VolumeMount {
         name: v.name.value.clone(),
         mount_path: path.value.clone(),
-        read_only: v.read_only.then_some(true),
+        read_only: v.mount_read_only().then_some(true),
         ..VolumeMount::default()
     })
 }
 
-pub(super) fn container(e: &Ensemble, c: &ExtraContainer) -> Container {
-    let requests: BTreeMap<String, Quantity> = [("cpu", &c.cpu), ("memory", &c.memory)]
+fn quantities(
+    pairs: [(&str, Option<&At<crate::quantity::Quantity>>); 2],
+) -> BTreeMap<String, Quantity> {
+    pairs
         .into_iter()
-        .filter_map(|(k, q)| Some((k.to_owned(), Quantity(q.as_ref()?.value.text.clone()))))
-        .collect();
+        .filter_map(|(k, q)| Some((k.to_owned(), Quantity(q?.value.text.clone()))))
+        .collect()
+}
+
+pub(super) fn container(e: &Ensemble, c: &ExtraContainer) -> Container {
     // Memory is limited to the request: a sidecar that grows cannot take the server's page
     // cache or get the server's container killed. CPU as for the server: the request unless
     // `cpu-limit` says otherwise.
-    let cpu_limit = c.cpu_limit.as_ref().or(c.cpu.as_ref());
-    let limits: BTreeMap<String, Quantity> = [("cpu", &cpu_limit.cloned()), ("memory", &c.memory)]
-        .into_iter()
-        .filter_map(|(k, q)| Some((k.to_owned(), Quantity(q.as_ref()?.value.text.clone()))))
-        .collect();
+    let requests = quantities([("cpu", c.cpu.as_ref()), ("memory", c.memory.as_ref())]);
+    let limits = quantities([
+        ("cpu", c.cpu_limit.as_ref().or(c.cpu.as_ref())),
+        ("memory", c.memory.as_ref()),
+    ]);
     let env_from: Vec<EnvFromSource> = c
         .env_from_config_maps
         .iter()

@@ -11,7 +11,8 @@ pub mod prometheus;
 pub mod security;
 mod workload;
 
-pub(crate) use workload::{own_volume_names, server_mounts};
+pub use workload::RESERVED_VOLUME_NAMES;
+pub(crate) use workload::server_mounts;
 pub mod zoo_cfg;
 
 use std::collections::BTreeMap;
@@ -63,6 +64,25 @@ impl Object {
             Object::Application(_) => "application",
             Object::FluxKustomization(_) => "kustomization",
             Object::Certificate(_) => "certificate",
+        }
+    }
+
+    /// The kind as the API names it (`StatefulSet`).
+    pub fn api_kind(&self) -> &'static str {
+        match self {
+            Object::Namespace(_) => "Namespace",
+            Object::ServiceAccount(_) => "ServiceAccount",
+            Object::ConfigMap(_) => "ConfigMap",
+            Object::Service(_) => "Service",
+            Object::StatefulSet(_) => "StatefulSet",
+            Object::PodDisruptionBudget(_) => "PodDisruptionBudget",
+            Object::NetworkPolicy(_) => "NetworkPolicy",
+            Object::ServiceMonitor(_) => "ServiceMonitor",
+            Object::PodMonitor(_) => "PodMonitor",
+            Object::PrometheusRule(_) => "PrometheusRule",
+            Object::Application(_) => "Application",
+            Object::FluxKustomization(_) => "Kustomization",
+            Object::Certificate(_) => "Certificate",
         }
     }
 

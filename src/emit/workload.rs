@@ -259,16 +259,19 @@ fn pod_volumes(e: &Ensemble) -> Vec<Volume> {
     .collect()
 }
 
-/// The names of every volume zkc gives the pod, claims included: `volumes` may not reuse them.
-pub(crate) fn own_volume_names(e: &Ensemble) -> Vec<String> {
-    let claims = ["data"]
-        .into_iter()
-        .chain(e.datalog.as_ref().map(|_| "datalog"));
-    claims
-        .map(str::to_owned)
-        .chain(pod_volumes(e).into_iter().map(|v| v.name))
-        .collect()
-}
+/// The names of every volume zkc may give the pod, claims included, whatever is switched on
+/// today: `volumes` may not use them, so turning TLS or SASL on later cannot clash.
+pub const RESERVED_VOLUME_NAMES: &[&str] = &[
+    "data",
+    "datalog",
+    "config",
+    "logs",
+    "tmp",
+    "tls-secret",
+    "tls",
+    "sasl-secret",
+    "jaas",
+];
 
 fn empty_dir(name: &str) -> Volume {
     Volume {

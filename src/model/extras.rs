@@ -22,7 +22,7 @@ pub enum VolumeSource {
     Secret(String),
     ConfigMap(String),
     Claim(String),
-    EmptyDir { size_limit: Option<Quantity> },
+    EmptyDir,
 }
 
 #[derive(Debug, Clone)]
@@ -34,12 +34,18 @@ pub struct ExtraVolume {
     pub size_limit: Option<At<Quantity>>,
     /// The path in the server container.
     pub mount: Option<At<String>>,
-    pub read_only: bool,
+    /// `read-only` as written: it applies to `mount` (read-only when unset).
+    pub read_only: Option<At<bool>>,
     /// A value of the volume failed to parse (reported).
     pub has_invalid: bool,
 }
 
 impl ExtraVolume {
+    /// Whether the server container's `mount` is read-only (the default).
+    pub fn mount_read_only(&self) -> bool {
+        self.read_only.as_ref().is_none_or(|r| r.value)
+    }
+
     fn read(item: &Item) -> ExtraVolume {
         let size_limit = item.get("size-limit").and_then(|d| match &d.value {
             Value::Quantity(q) => Some(At {
@@ -65,9 +71,7 @@ impl ExtraVolume {
             .filter(|d| d.value == Value::Bool(true))
         {
             sources.push(At {
-                value: VolumeSource::EmptyDir {
-                    size_limit: size_limit.as_ref().map(|s| s.value.clone()),
-                },
+                value: VolumeSource::EmptyDir,
                 loc: d.loc,
             });
         }
@@ -79,7 +83,7 @@ impl ExtraVolume {
             sources,
             size_limit,
             mount: at_str(item, "mount"),
-            read_only: item.bool("read-only").unwrap_or(true),
+            read_only: at_bool(item, "read-only"),
             has_invalid: item.has_invalid(),
         }
     }
@@ -180,17 +184,22 @@ impl ExtraContainer {
                         loc: m.loc,
                     },
                     path: at_str(m, "path"),
-                    read_only: m.get("read-only").and_then(|d| match d.value {
-                        Value::Bool(b) => Some(At {
-                            value: b,
-                            loc: d.loc,
-                        }),
-                        _ => None,
-                    }),
+                    read_only: at_bool(m, "read-only"),
                 })
                 .collect(),
             has_invalid: item.has_invalid(),
         }
+    }
+}
+
+fn at_bool(item: &Item, path: &str) -> Option<At<bool>> {
+    let d = item.get(path)?;
+    match d.value {
+        Value::Bool(b) => Some(At {
+            value: b,
+            loc: d.loc,
+        }),
+        _ => None,
     }
 }
 

@@ -46,8 +46,18 @@ impl std::fmt::Display for Value {
             ),
             Value::Invalid => f.write_str("(invalid)"),
             Value::Items(items) => {
-                let names: Vec<String> = items.iter().map(|i| format!("{:?}", i.name)).collect();
-                write!(f, "{{ {} }}", names.join(" "))
+                let items: Vec<String> = items
+                    .iter()
+                    .map(|i| {
+                        let leaves: Vec<String> = i
+                            .leaves
+                            .iter()
+                            .map(|(k, d)| format!("{k}={}", d.value))
+                            .collect();
+                        format!("{:?} {{ {} }}", i.name, leaves.join(" "))
+                    })
+                    .collect();
+                write!(f, "{{ {} }}", items.join("; "))
             }
             Value::Records(r) => {
                 let items: Vec<String> = r
@@ -66,13 +76,27 @@ impl std::fmt::Display for Value {
 }
 
 /// One named entry of an [`crate::schema::Shape::Items`] setting: `sidecar "backup" { … }`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Item {
     pub name: String,
     /// The item's name in the spec.
     pub loc: Loc,
     /// Its settings, each with its own location; a setting appears at most once.
     pub leaves: Block,
+}
+
+/// Two items are equal when they say the same, wherever they are written: restating a
+/// `(final)` list identically is no change, and two equal definitions in one layer no conflict.
+impl PartialEq for Item {
+    fn eq(&self, other: &Item) -> bool {
+        self.name == other.name
+            && self.leaves.len() == other.leaves.len()
+            && self
+                .leaves
+                .iter()
+                .zip(&other.leaves)
+                .all(|((k, a), (l, b))| k == l && a.value == b.value && a.is_final == b.is_final)
+    }
 }
 
 impl Item {

@@ -1,15 +1,17 @@
 //! The rules of `volumes`, `init-containers` and `sidecars` (ZK0074–ZK0079): whatever the
-//! user adds to the pod must not break what zkc guarantees about the server.
+//! user adds to the pod must not break what zkc guarantees about the server, and must be what
+//! the API server accepts and the kubelet can start.
 
 use std::collections::BTreeMap;
 
 use super::at;
 use crate::check::dns_label;
+use crate::check::owned::is_env_var_name;
+use crate::check::security::object_name;
 use crate::check::syntax::{Pinning, image_reference};
-use crate::diag::{Code, Diagnostic, Diagnostics, unknown_name_help};
-use crate::emit::{own_volume_names, server_mounts};
-use crate::model::{At, Ensemble, ExtraContainer, VolumeSource};
-use crate::source::Loc;
+use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean, unknown_name_help};
+use crate::emit::{RESERVED_VOLUME_NAMES, server_mounts};
+use crate::model::{At, Ensemble, ExtraContainer, ExtraVolume, VolumeSource};
 
 /// zkc's volumes other containers may mount, and whether they must be read-only.
 fn shareable(e: &Ensemble) -> Vec<(&'static str, bool)> {
@@ -20,11 +22,19 @@ fn shareable(e: &Ensemble) -> Vec<(&'static str, bool)> {
     v
 }
 
+/// Paths no container may mount over: the kernel's and the runtime's (`/proc`, `/dev`,
+/// `/sys` and what is below), and the top directories of the image, which hold the JVM,
+/// ZooKeeper and the shell (a volume there hides them).
+const SYSTEM_TREES: &[&str] = &["/proc", "/dev", "/sys"];
+const SYSTEM_DIRS: &[&str] = &[
+    "/", "/bin", "/sbin", "/lib", "/lib64", "/usr", "/etc", "/opt", "/var", "/root", "/home",
+];
+
 fn extra_containers(e: &Ensemble) -> impl Iterator<Item = &ExtraContainer> {
     e.init_containers.iter().chain(&e.sidecars)
 }
 
-/// ZK0074.
+/// ZK0074, and ZK0030 for the names of the objects a volume comes from.
 pub(super) fn volume_sources(e: &Ensemble, diags: &mut Diagnostics) {
     for v in e.extra_volumes.iter().filter(|v| !v.has_invalid) {
         let name = &v.name.value;
@@ -49,11 +59,19 @@ pub(super) fn volume_sources(e: &Ensemble, diags: &mut Diagnostics) {
                 diags.push(d.help("a volume has exactly one source: write one volume per source"));
             }
         }
-        let empty_dir = v
-            .sources
-            .iter()
-            .any(|s| matches!(s.value, VolumeSource::EmptyDir { .. }));
-        if let (Some(limit), false) = (&v.size_limit, empty_dir) {
+        for source in &v.sources {
+            let (what, object) = match &source.value {
+                VolumeSource::Secret(s) => ("Secret", s),
+                VolumeSource::ConfigMap(c) => ("ConfigMap", c),
+                VolumeSource::Claim(c) => ("PersistentVolumeClaim", c),
+                VolumeSource::EmptyDir => continue,
+            };
+            object_name(what, object, source.loc, diags);
+        }
+        if let (Some(limit), false) = (
+            &v.size_limit,
+            v.sources.iter().any(|s| s.value == VolumeSource::EmptyDir),
+        ) {
             diags.push(at(
                 limit.loc,
                 Code::ExtraVolumeSource,
@@ -65,12 +83,63 @@ pub(super) fn volume_sources(e: &Ensemble, diags: &mut Diagnostics) {
     }
 }
 
+/// ZK0076: a claim of the ensemble's own StatefulSet (`data-<name>-<ordinal>`) mounted as an
+/// extra volume would give a container another server's data, writable.
+pub(super) fn own_claims(e: &Ensemble, diags: &mut Diagnostics) {
+    for v in &e.extra_volumes {
+        for source in &v.sources {
+            let VolumeSource::Claim(claim) = &source.value else {
+                continue;
+            };
+            let own = ["data", "datalog"]
+                .iter()
+                .any(|t| claim.starts_with(&format!("{t}-{}-", e.name)));
+            if own {
+                diags.push(at(
+                    source.loc,
+                    Code::MountNotAllowed,
+                    format!("claim {claim:?} holds a server's data of ensemble `{}`", e.name),
+                    "the ensemble's own claim",
+                    "mount the server's data with `mounts { mount \"data\" path=… }` in a sidecar (read-only)".into(),
+                ));
+            }
+        }
+    }
+}
+
+/// ZK0057: `read-only` where it changes nothing.
+pub(super) fn read_only_without_effect(e: &Ensemble, diags: &mut Diagnostics) {
+    for v in e.extra_volumes.iter().filter(|v| !v.has_invalid) {
+        let Some(ro) = &v.read_only else { continue };
+        let secret_like = v.sources.iter().any(|s| {
+            matches!(
+                s.value,
+                VolumeSource::Secret(_) | VolumeSource::ConfigMap(_)
+            )
+        });
+        let why = if v.mount.is_none() {
+            "it applies to `mount`, the server container's mount, which this volume does not have; a sidecar's mount has its own `read-only`"
+        } else if secret_like && !ro.value {
+            // pkg/volume/secret and pkg/volume/configmap: GetAttributes says ReadOnly
+            "the kubelet mounts Secret and ConfigMap volumes read-only whatever the mount says"
+        } else {
+            continue;
+        };
+        diags.push(at(
+            ro.loc,
+            Code::IgnoredSetting,
+            format!("`read-only` of volume `{}` has no effect", v.name.value),
+            "no effect",
+            format!("remove it: {why}"),
+        ));
+    }
+}
+
 /// ZK0077 (and ZK0030 for names that are not Kubernetes names).
 pub(super) fn extra_names(e: &Ensemble, diags: &mut Diagnostics) {
-    let own_volumes = own_volume_names(e);
     let volumes = e.extra_volumes.iter().map(|v| &v.name);
     names(diags, "volume", volumes, |n| {
-        own_volumes.iter().any(|o| o == n)
+        RESERVED_VOLUME_NAMES.contains(&n)
     });
     let containers = extra_containers(e).map(|c| &c.name);
     names(diags, "container", containers, |n| n == "zookeeper");
@@ -82,7 +151,7 @@ fn names<'a>(
     names: impl Iterator<Item = &'a At<String>>,
     is_zkcs: impl Fn(&str) -> bool,
 ) {
-    let mut seen: BTreeMap<&str, Loc> = BTreeMap::new();
+    let mut seen: BTreeMap<&str, &At<String>> = BTreeMap::new();
     for name in names {
         let n = name.value.as_str();
         if let Err(why) = dns_label(n, 63, false) {
@@ -105,17 +174,17 @@ fn names<'a>(
             diags.push(
                 Diagnostic::new(Code::ExtraNameClash, format!("two {what}s are named `{n}`"))
                     .at_loc(name.loc, "again here")
-                    .at_loc(*first, "first here")
+                    .at_loc(first.loc, "first here")
                     .help("names are unique within the pod: rename one"),
             );
         } else {
-            seen.insert(n, name.loc);
+            seen.insert(n, name);
         }
     }
 }
 
-/// ZK0075: paths absolute and plain, once per container, and never over zkc's own mounts in
-/// the server container.
+/// ZK0075: paths absolute and plain, once per container, never over the system's directories,
+/// and in the server container clear of zkc's own mounts.
 pub(super) fn mount_paths(e: &Ensemble, diags: &mut Diagnostics) {
     let own: Vec<String> = server_mounts(e).into_iter().map(|m| m.mount_path).collect();
     let server = e.extra_volumes.iter().filter_map(|v| v.mount.as_ref());
@@ -137,7 +206,7 @@ fn container_paths<'a>(
     paths: impl Iterator<Item = &'a At<String>>,
     own: &[String],
 ) {
-    let mut seen: Vec<&At<String>> = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
     for path in paths {
         let p = path.value.as_str();
         match path_problem(p, own, &seen) {
@@ -146,14 +215,18 @@ fn container_paths<'a>(
                 Code::MountOverZkc,
                 format!("cannot mount at {p:?} in {container}: {why}"),
                 "mount path",
-                "mount at an absolute path of its own, e.g. \"/etc/extra\"".into(),
+                if p.starts_with('/') {
+                    "mount at a path of its own, e.g. \"/etc/extra\"".into()
+                } else {
+                    format!("write it absolute: \"/{p}\"")
+                },
             )),
-            None => seen.push(path),
+            None => seen.push(p),
         }
     }
 }
 
-fn path_problem(p: &str, own: &[String], seen: &[&At<String>]) -> Option<String> {
+fn path_problem(p: &str, own: &[String], seen: &[&str]) -> Option<String> {
     if !p.starts_with('/') {
         return Some("it is not absolute".into());
     }
@@ -163,40 +236,38 @@ fn path_problem(p: &str, own: &[String], seen: &[&At<String>]) -> Option<String>
     if p.len() > 1 && p.ends_with('/') {
         return Some("it ends with `/`".into());
     }
-    if let Some(o) = own.iter().find(|o| overlaps(p, o)) {
-        return Some(format!("zkc mounts `{o}` there"));
+    if SYSTEM_DIRS.contains(&p) || SYSTEM_TREES.iter().any(|t| within(p, t)) {
+        return Some("the system's files are there".into());
     }
-    seen.iter()
-        .find(|s| overlaps(p, &s.value))
-        .map(|first| format!("`{}` is mounted there already", first.value))
+    if let Some(o) = own.iter().find(|o| within(p, o)) {
+        return Some(match p == o.as_str() {
+            true => format!("zkc mounts `{o}` there"),
+            false => format!("it is inside zkc's `{o}`"),
+        });
+    }
+    if let Some(o) = own.iter().find(|o| within(o, p)) {
+        return Some(format!("it would hide zkc's `{o}`"));
+    }
+    seen.contains(&p)
+        .then(|| "another volume is mounted there".into())
 }
 
-/// One path is the other or contains it.
-fn overlaps(a: &str, b: &str) -> bool {
-    let within = |inner: &str, outer: &str| {
-        inner == outer || outer == "/" || inner.starts_with(&format!("{outer}/"))
-    };
-    within(a, b) || within(b, a)
+/// `inner` is `outer` or below it.
+fn within(inner: &str, outer: &str) -> bool {
+    inner == outer || outer == "/" || inner.starts_with(&format!("{outer}/"))
 }
 
 /// ZK0076.
 pub(super) fn container_mounts(e: &Ensemble, diags: &mut Diagnostics) {
     let shareable = shareable(e);
-    let mut valid: Vec<&str> = e
-        .extra_volumes
-        .iter()
-        .map(|v| v.name.value.as_str())
-        .collect();
-    valid.extend(shareable.iter().map(|(n, _)| *n));
-    valid.sort_unstable();
-    valid.dedup();
+    let valid = mountable(e);
     for c in extra_containers(e) {
         for m in &c.mounts {
             let n = m.volume.value.as_str();
             if !valid.contains(&n) {
                 diags.push(at(
                     m.volume.loc,
-                    Code::MountUnknownVolume,
+                    Code::MountNotAllowed,
                     format!(
                         "{} `{}` mounts `{n}`, which is not a volume it can mount",
                         c.role.word(),
@@ -211,7 +282,7 @@ pub(super) fn container_mounts(e: &Ensemble, diags: &mut Diagnostics) {
             ) {
                 diags.push(at(
                     writable.loc,
-                    Code::MountUnknownVolume,
+                    Code::MountNotAllowed,
                     format!(
                         "{} `{}` cannot write to the server's `{n}`",
                         c.role.word(),
@@ -226,7 +297,21 @@ pub(super) fn container_mounts(e: &Ensemble, diags: &mut Diagnostics) {
     }
 }
 
-/// ZK0078, and the image rules of the server (ZK0037, ZK0038) for every extra container.
+/// The volumes a container's `mounts` may name, sorted.
+fn mountable(e: &Ensemble) -> Vec<&str> {
+    let mut valid: Vec<&str> = e
+        .extra_volumes
+        .iter()
+        .map(|v| v.name.value.as_str())
+        .collect();
+    valid.extend(shareable(e).iter().map(|(n, _)| *n));
+    valid.sort_unstable();
+    valid.dedup();
+    valid
+}
+
+/// ZK0078, ZK0035 and the image rules of the server (ZK0037, ZK0038) for every extra
+/// container, and the names its environment comes from (ZK0030).
 pub(super) fn containers_complete(e: &Ensemble, diags: &mut Diagnostics) {
     for c in extra_containers(e).filter(|c| !c.has_invalid) {
         let what = format!("{} `{}`", c.role.word(), c.name.value);
@@ -243,11 +328,24 @@ pub(super) fn containers_complete(e: &Ensemble, diags: &mut Diagnostics) {
             None => missing(diags, "image", "`image=\"registry.example.com/name:1.0\"`"),
             Some(image) => image_pinned(&what, image, diags),
         }
-        if c.cpu.is_none() || c.memory.is_none() {
-            missing(
+        match (&c.cpu, &c.memory) {
+            (None, None) => missing(
                 diags,
                 "CPU and memory request",
                 "`resources cpu=\"50m\" memory=\"64Mi\"`",
+            ),
+            (None, Some(_)) => missing(diags, "CPU request", "`cpu=\"50m\"` to `resources`"),
+            (Some(_), None) => missing(diags, "memory request", "`memory=\"64Mi\"` to `resources`"),
+            (Some(_), Some(_)) => {}
+        }
+        if let (Some(cpu), Some(limit)) = (&c.cpu, &c.cpu_limit)
+            && cpu.value.value > limit.value.value
+        {
+            diags.push(
+                Diagnostic::new(Code::RequestAboveLimit, format!("cpu request {} of {what} is above its limit {}", cpu.value, limit.value))
+                    .at_loc(cpu.loc, "request")
+                    .at_loc(limit.loc, "limit")
+                    .help("raise `cpu-limit` or lower `cpu`; the API server refuses a request above its limit"),
             );
         }
         for m in c.mounts.iter().filter(|m| m.path.is_none()) {
@@ -259,6 +357,29 @@ pub(super) fn containers_complete(e: &Ensemble, diags: &mut Diagnostics) {
                 format!("write `mount \"{}\" path=\"/…\"`", m.volume.value),
             ));
         }
+        environment_names(c, &what, diags);
+    }
+}
+
+fn environment_names(c: &ExtraContainer, what: &str, diags: &mut Diagnostics) {
+    for (name, value) in &c.env {
+        if !is_env_var_name(name) {
+            diags.push(at(
+                value.loc,
+                Code::InvalidName,
+                format!("environment variable name {name:?} of {what} is not valid"),
+                "invalid name",
+                "use letters, digits and `_`, not starting with a digit".into(),
+            ));
+        }
+    }
+    let sources = c
+        .env_from_secrets
+        .iter()
+        .map(|n| ("Secret", n))
+        .chain(c.env_from_config_maps.iter().map(|n| ("ConfigMap", n)));
+    for (kind, name) in sources {
+        object_name(&format!("{kind} of {what}"), name, c.name.loc, diags);
     }
 }
 
@@ -288,23 +409,32 @@ fn image_pinned(what: &str, image: &At<String>, diags: &mut Diagnostics) {
     }
 }
 
-/// ZK0079.
+/// ZK0079. A volume a mount misspells is reported there (ZK0076), not here again.
 pub(super) fn unused_volumes(e: &Ensemble, diags: &mut Diagnostics) {
-    for v in e.extra_volumes.iter().filter(|v| v.mount.is_none()) {
-        let mounted = extra_containers(e)
-            .flat_map(|c| &c.mounts)
-            .any(|m| m.volume.value == v.name.value);
-        if !mounted {
-            diags.push(at(
-                v.name.loc,
-                Code::VolumeUnused,
-                format!("volume `{}` is mounted by no container", v.name.value),
-                "unused",
-                format!(
-                    "mount it in the server with `mount=\"/…\"`, or in a sidecar with `mounts {{ mount \"{}\" path=\"/…\" }}`; or remove it",
-                    v.name.value
-                ),
-            ));
-        }
+    let mounts: Vec<&str> = extra_containers(e)
+        .flat_map(|c| &c.mounts)
+        .map(|m| m.volume.value.as_str())
+        .collect();
+    let valid = mountable(e);
+    let meant: Vec<&str> = mounts
+        .iter()
+        .filter(|m| !valid.contains(m))
+        .filter_map(|m| did_you_mean(m, valid.iter().copied()))
+        .collect();
+    let unused = |v: &&ExtraVolume| {
+        let n = v.name.value.as_str();
+        !v.has_invalid && v.mount.is_none() && !mounts.contains(&n) && !meant.contains(&n)
+    };
+    for v in e.extra_volumes.iter().filter(unused) {
+        diags.push(at(
+            v.name.loc,
+            Code::VolumeUnused,
+            format!("volume `{}` is mounted by no container", v.name.value),
+            "unused",
+            format!(
+                "mount it in the server with `mount=\"/…\"`, or in a sidecar with `mounts {{ mount \"{}\" path=\"/…\" }}`; or remove it",
+                v.name.value
+            ),
+        ));
     }
 }
