@@ -56,22 +56,35 @@ CRDS = ["applications.argoproj.io", "kustomizations.kustomize.toolkit.fluxcd.io"
 
 
 def provide_secrets(api, ns, objs):
-    """The Secrets the StatefulSets mount (`tls` and `sasl`, issue #14): cert-manager writes the
-    TLS one and the user the SASL one, and zkc writes neither, so the suite creates them (empty
-    values under the keys the volumes list) as it creates the StorageClasses; without them the
-    kubelet (and the fake one) keeps the pods in ContainerCreating. Returns their names."""
+    """The Secrets and ConfigMaps the StatefulSets use that zkc does not write: cert-manager
+    writes the TLS Secret, the user the SASL one (issue #14) and those of `volumes` and
+    `env-from-*` (issue #15). The suite creates them (empty values under the keys the volumes
+    list) as it creates the StorageClasses; without them the kubelet (and the fake one) keeps
+    the pods in ContainerCreating. Returns their names."""
     made = []
+    written = {(o.get("kind"), o.get("metadata", {}).get("name")) for o in objs if isinstance(o, dict)}
+
+    def provide(kind, name, keys):
+        if (kind, name) in written or f"{ns}/{name}" in made:
+            return
+        plural, field = ("secrets", "data") if kind == "Secret" else ("configmaps", "data")
+        api.create_or_get(f"/api/v1/namespaces/{ns}/{plural}", {
+            "apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": ns,
+                                                           "labels": {"zkc-ci/provided-by": "k8s-suite"}},
+            **({"type": "Opaque"} if kind == "Secret" else {}), field: {k: "" for k in keys}})
+        made.append(f"{ns}/{name}")
+
     for sts in [o for o in objs if isinstance(o, dict) and o.get("kind") == "StatefulSet"]:
-        for v in sts["spec"]["template"]["spec"].get("volumes", []):
-            sec = v.get("secret")
-            if not sec or sec.get("optional"):
-                continue
-            keys = [i["key"] for i in sec.get("items", [])]
-            api.create_or_get(f"/api/v1/namespaces/{ns}/secrets", {
-                "apiVersion": "v1", "kind": "Secret", "metadata": {"name": sec["secretName"], "namespace": ns,
-                                                                   "labels": {"zkc-ci/provided-by": "k8s-suite"}},
-                "type": "Opaque", "data": {k: "" for k in keys}})
-            made.append(f"{ns}/{sec['secretName']}")
+        spec = sts["spec"]["template"]["spec"]
+        for v in spec.get("volumes", []):
+            for kind, src, name_key in [("Secret", v.get("secret"), "secretName"), ("ConfigMap", v.get("configMap"), "name")]:
+                if src and not src.get("optional"):
+                    provide(kind, src[name_key], [i["key"] for i in src.get("items", [])])
+        for c in spec.get("containers", []) + spec.get("initContainers", []):
+            for ef in c.get("envFrom", []):
+                for kind, ref in [("Secret", ef.get("secretRef")), ("ConfigMap", ef.get("configMapRef"))]:
+                    if ref and not ref.get("optional"):
+                        provide(kind, ref["name"], [])
     return made
 
 
@@ -898,7 +911,7 @@ def main():
                     suite.s1_apply(label, d, objs, ns)
                     secrets = provide_secrets(api, ns, objs)
                     if secrets:
-                        R.info(f"{label}: Secrets the pods mount, provided by the suite (cert-manager's and the user's): {secrets}")
+                        R.info(f"{label}: Secrets and ConfigMaps the pods use, provided by the suite (cert-manager's and the user's): {secrets}")
                     for sts in [o for o in objs if o["kind"] == "StatefulSet"]:
                         pods = suite.s2_statefulset(label, ns, sts, objs)
                         if pods is None:
