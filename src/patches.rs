@@ -324,8 +324,8 @@ fn apply_typed<T: Serialize + DeserializeOwned>(
 ) -> Result<(), Vec<Problem>> {
     let before = serde_json::to_value(&*object).expect("Kubernetes objects serialise to JSON");
     let mut value = before.clone();
-    // An object without annotations has no map to add a key to: one is made for the patch,
-    // and dropped again if it stays empty.
+    // An object without annotations has no map to add a key to (nor `affinity` for
+    // `nodeAffinity`): they are made for the patch, and dropped again if they stay empty.
     let made = make_maps(&mut value, &patch.kind);
     let operations: Vec<PatchOperation> =
         patch.operations.iter().map(|(op, _)| op.clone()).collect();
@@ -396,23 +396,36 @@ fn drop_empty(value: &mut serde_json::Value, made: Vec<String>) {
     }
 }
 
-/// The patchable maps of `kind` the object lacks, created empty; returns their pointers.
+/// The objects on the way to each patchable field of `kind` that the object lacks (an
+/// annotation map, `affinity` before `nodeAffinity`), created empty so that `add` has a parent;
+/// returns their pointers, deepest first, for [`drop_empty`].
 fn make_maps(value: &mut serde_json::Value, kind: &str) -> Vec<String> {
-    let maps = PATCHABLE
+    let allowed = PATCHABLE
         .iter()
         .filter(|(k, _)| *k == kind)
-        .flat_map(|(_, allowed)| allowed.iter())
-        .filter_map(|a| a.strip_suffix('/'));
+        .flat_map(|(_, allowed)| allowed.iter());
     let mut made = Vec::new();
-    for map in maps {
-        let (parent, key) = map.rsplit_once('/').expect("a pointer below the root");
-        if let Some(parent) = value.pointer_mut(parent).and_then(|p| p.as_object_mut())
-            && !parent.contains_key(key)
-        {
-            parent.insert(key.to_owned(), serde_json::json!({}));
-            made.push(map.to_owned());
+    for field in allowed {
+        // a map's own pointer counts as a parent (its keys are what a patch adds)
+        let parents = field.trim_end_matches('/');
+        let parents = match field.ends_with('/') {
+            true => parents,
+            false => parents.rsplit_once('/').map_or("", |(p, _)| p),
+        };
+        let mut at = String::new();
+        for token in parents.split('/').skip(1) {
+            let parent = at.clone();
+            at = format!("{at}/{token}");
+            let Some(object) = value.pointer_mut(&parent).and_then(|p| p.as_object_mut()) else {
+                break;
+            };
+            if !object.contains_key(token) {
+                object.insert(token.to_owned(), serde_json::json!({}));
+                made.push(at.clone());
+            }
         }
     }
+    made.reverse();
     made
 }
 
