@@ -85,6 +85,7 @@ pub(super) fn container(e: &Ensemble, c: &ExtraContainer) -> Container {
     ]);
     let env_from: Vec<EnvFromSource> = c
         .env_from_config_maps
+        .value
         .iter()
         .map(|name| EnvFromSource {
             config_map_ref: Some(ConfigMapEnvSource {
@@ -93,7 +94,7 @@ pub(super) fn container(e: &Ensemble, c: &ExtraContainer) -> Container {
             }),
             ..EnvFromSource::default()
         })
-        .chain(c.env_from_secrets.iter().map(|name| EnvFromSource {
+        .chain(c.env_from_secrets.value.iter().map(|name| EnvFromSource {
             secret_ref: Some(SecretEnvSource {
                 name: name.clone(),
                 ..SecretEnvSource::default()

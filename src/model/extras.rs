@@ -122,8 +122,9 @@ pub struct ExtraContainer {
     pub command: Vec<String>,
     pub args: Vec<String>,
     pub env: BTreeMap<String, At<String>>,
-    pub env_from_secrets: Vec<String>,
-    pub env_from_config_maps: Vec<String>,
+    /// The names, and where the list is written.
+    pub env_from_secrets: At<Vec<String>>,
+    pub env_from_config_maps: At<Vec<String>>,
     pub cpu: Option<At<Quantity>>,
     pub memory: Option<At<Quantity>>,
     pub cpu_limit: Option<At<Quantity>>,
@@ -170,8 +171,8 @@ impl ExtraContainer {
                     _ => None,
                 })
                 .collect(),
-            env_from_secrets: item.list("env-from-secrets"),
-            env_from_config_maps: item.list("env-from-config-maps"),
+            env_from_secrets: at_list(item, "env-from-secrets"),
+            env_from_config_maps: at_list(item, "env-from-config-maps"),
             cpu: quantity("resources.cpu"),
             memory: quantity("resources.memory"),
             cpu_limit: quantity("resources.cpu-limit"),
@@ -189,6 +190,14 @@ impl ExtraContainer {
                 .collect(),
             has_invalid: item.has_invalid(),
         }
+    }
+}
+
+/// A list and its place (the item's name when it is not written).
+fn at_list(item: &Item, path: &str) -> At<Vec<String>> {
+    At {
+        value: item.list(path),
+        loc: item.get(path).map_or(item.loc, |d| d.loc),
     }
 }
 

@@ -373,13 +373,13 @@ fn environment_names(c: &ExtraContainer, what: &str, diags: &mut Diagnostics) {
             ));
         }
     }
-    let sources = c
-        .env_from_secrets
-        .iter()
-        .map(|n| ("Secret", n))
-        .chain(c.env_from_config_maps.iter().map(|n| ("ConfigMap", n)));
-    for (kind, name) in sources {
-        object_name(&format!("{kind} of {what}"), name, c.name.loc, diags);
+    for (kind, list) in [
+        ("Secret", &c.env_from_secrets),
+        ("ConfigMap", &c.env_from_config_maps),
+    ] {
+        for name in &list.value {
+            object_name(&format!("{kind} of {what}"), name, list.loc, diags);
+        }
     }
 }
 
