@@ -12,7 +12,7 @@ use crate::resolve::Origin;
 mod ensemble;
 mod owned;
 mod security;
-mod syntax;
+pub(crate) mod syntax;
 
 use syntax::check_metadata;
 pub(crate) use syntax::dns_label;

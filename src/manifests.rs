@@ -10,7 +10,7 @@ use serde_yaml::Value;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::emit::names;
-use crate::model::Environment;
+use crate::model::{Environment, Sp};
 use crate::source::{FileId, Loc, SourceMap, Span};
 
 /// One file of `manifests`, validated: its documents as zkc renders them.
@@ -24,31 +24,55 @@ pub struct Manifest {
 /// Reads and checks every environment's `manifests`, keeping the valid ones on the environment.
 pub fn load(sources: &SourceMap, environments: &mut [Environment], diags: &mut Diagnostics) {
     for env in environments.iter_mut() {
-        let spec_dir = env.file.rsplit_once('/').map_or("", |(dir, _)| dir);
-        let at = env.manifest_paths.loc_or(env.loc);
-        let mut loaded = Vec::new();
-        for path in &env.manifest_paths.value {
-            let Some(rel) = within_specs(spec_dir, path) else {
-                diags.push(
-                    Diagnostic::new(Code::ManifestNotFound, format!("manifest {path:?} is outside the specs directory"))
-                        .at_loc(at, "outside specs/")
-                        .help("keep the manifests under the specs directory and name them relative to this spec file"),
-                );
-                continue;
-            };
-            let Some(file) = find(sources, "manifest", &rel, at, diags) else {
-                continue;
-            };
-            if let Some(manifest) = check_file(sources, file, &rel, env, diags) {
-                loaded.push(manifest);
-            }
-        }
-        env.manifests = loaded;
+        let files = files(sources, env, &env.manifest_paths, "manifest", diags);
+        env.manifests = files
+            .into_iter()
+            .filter_map(|(file, rel)| check_file(sources, file, &rel, env, diags))
+            .collect();
     }
 }
 
+/// The files an environment's `manifests` or `patches` (`what`) name, each once, with their
+/// paths relative to the specs directory; a diagnostic for each that cannot be used.
+pub(crate) fn files(
+    sources: &SourceMap,
+    env: &Environment,
+    paths: &Sp<Vec<String>>,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Vec<(FileId, String)> {
+    let spec_dir = env.file.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let at = paths.loc_or(env.loc);
+    let mut found: Vec<(FileId, String)> = Vec::new();
+    for path in &paths.value {
+        let Some(rel) = within_specs(spec_dir, path) else {
+            diags.push(
+                Diagnostic::new(Code::ManifestNotFound, format!("{what} {path:?} is outside the specs directory"))
+                    .at_loc(at, "outside specs/")
+                    .help("keep the file under the specs directory and name it relative to this spec file"),
+            );
+            continue;
+        };
+        if found.iter().any(|(_, r)| *r == rel) {
+            diags.push(
+                Diagnostic::new(
+                    Code::ManifestNotFound,
+                    format!("{what} {rel:?} is named twice"),
+                )
+                .at_loc(at, "twice")
+                .help("name each file once: it would be applied twice"),
+            );
+            continue;
+        }
+        if let Some(file) = find(sources, what, &rel, at, diags) {
+            found.push((file, rel));
+        }
+    }
+    found
+}
+
 /// `path` relative to the specs directory, or `None` when it leaves it.
-pub(crate) fn within_specs(spec_dir: &str, path: &str) -> Option<String> {
+fn within_specs(spec_dir: &str, path: &str) -> Option<String> {
     if path.starts_with('/') {
         return None;
     }
@@ -66,7 +90,7 @@ pub(crate) fn within_specs(spec_dir: &str, path: &str) -> Option<String> {
 }
 
 /// The file of `manifests` or `patches` (`what`) at `rel`, or a diagnostic at `at`.
-pub(crate) fn find(
+fn find(
     sources: &SourceMap,
     what: &str,
     rel: &str,

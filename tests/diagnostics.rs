@@ -462,6 +462,32 @@ target: {kind: StatefulSet, name: zk}
 patch:
   - {op: add, path: /spec/template/metadata/annotations/zkc.dev~1config-checksum, value: x}
 ---
+# a typo alone in its document, found after the patch is applied
+target: {kind: StatefulSet, name: zk}
+patch:
+  - {op: add, path: /spec/template/spec/dnsConfig, value: {nameserverz: [10.0.0.2]}}
+---
+target: {kind: StatefulSet, name: zk}
+patch:
+  - {op: add, path: /spec/template/spec/hostAliases, value: [{ip: 10.9.9.9, hostnames: [zk-2.zk-headless.a.svc]}]}
+  - {op: add, path: /spec/template/spec/terminationGracePeriodSeconds, value: 0}
+  - {op: add, path: /spec/template/metadata/annotations/on, value: x}
+---
+target: {kind: Service, name: zk}
+patch:
+  - {op: add, path: /spec/loadBalancerSourceRanges, value: [10.0.0.0/8]}
+---
+target: {kind: Service, name: zk-headless}
+patch:
+  - {op: add, path: /metadata/annotations/example.com~1team, value: a}
+---
+target: {kind: PodDisruptionBudget, name: zk}
+patch: []
+---
+target: {kind: ServiceAccount, name: zk}
+patch:
+  - {op: add, path: /metadata/annotations/example.com~1n, value: 5}
+---
 targets: {kind: StatefulSet}
 ";
     insta::assert_snapshot!(

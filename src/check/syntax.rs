@@ -13,18 +13,12 @@ pub(super) fn check_metadata(
     diags: &mut Diagnostics,
 ) {
     for (key, value) in map {
-        let problem = qualified_name(key)
-            .map(|why| format!("{what} key {key:?} is not valid: {why}"))
-            .or_else(|| {
-                crate::render::yaml11::ambiguous_in_yaml11(key.rsplit('/').next().unwrap_or(key))
-                    .then(|| format!("{what} key {key:?} would be read as a number or boolean by kubectl and kustomize"))
-            })
-            .or_else(|| {
-                (what == "label")
-                    .then(|| label_value(&value.value))
-                    .flatten()
-                    .map(|why| format!("label value {:?} is not valid: {why}", value.value))
-            });
+        let problem = metadata_key_problem(what, key).or_else(|| {
+            (what == "label")
+                .then(|| label_value(&value.value))
+                .flatten()
+                .map(|why| format!("label value {:?} is not valid: {why}", value.value))
+        });
         if let Some(message) = problem {
             diags.push(
                 Diagnostic::new(Code::InvalidName, message)
@@ -33,6 +27,17 @@ pub(super) fn check_metadata(
             );
         }
     }
+}
+
+/// Why a label or annotation key cannot be written, if it cannot: not a qualified name, or a
+/// name kustomize would re-read as a number or boolean.
+pub(crate) fn metadata_key_problem(what: &str, key: &str) -> Option<String> {
+    qualified_name(key)
+        .map(|why| format!("{what} key {key:?} is not valid: {why}"))
+        .or_else(|| {
+            crate::render::yaml11::ambiguous_in_yaml11(key.rsplit('/').next().unwrap_or(key))
+                .then(|| format!("{what} key {key:?} would be read as a number or boolean by kubectl and kustomize"))
+        })
 }
 
 /// A Kubernetes qualified name (`[prefix/]name`), or why not.

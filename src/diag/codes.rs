@@ -616,10 +616,10 @@ Fix: name where Prometheus runs, which opens the metrics port and nothing else:
 pods' labels). If Prometheus runs in the ensemble's namespace, say so with
 `metrics-from-pods \"app.kubernetes.io/name\"=\"prometheus\"`.";
 
-    ManifestNotFound = "ZK0072", Error, "a manifest file that cannot be used",
-"`manifests` names YAML files under the specs directory, relative to the spec file that names
-them. The file does not exist there, is a symbolic link (zkc never reads through links), or the
-path leaves the specs directory.
+    ManifestNotFound = "ZK0072", Error, "a manifest or patch file that cannot be used",
+"`manifests` and `patches` name YAML files under the specs directory, relative to the spec file
+that names them. The file does not exist there, is a symbolic link (zkc never reads through
+links), leaves the specs directory, or is named twice.
 
 Example:
     manifests \"extra/client-config.yaml\"   // specs/extra/client-config.yml exists
@@ -659,13 +659,15 @@ and out/ shows the object the patch applies to.";
 
     PatchOwnedField = "ZK0087", Error, "a patch on a field zkc owns",
 "Patches reach only fields zkc leaves unset and that cannot break what it guarantees: on a
-StatefulSet annotations, minReadySeconds, revisionHistoryLimit, node affinity, DNS settings,
-host aliases, readiness gates, runtime class, scheduler and termination grace period; on a
-Service annotations and its traffic, IP family, load balancer and session settings; on a
-ServiceAccount annotations; on a PodDisruptionBudget annotations and the unhealthy pod
-eviction policy. The selector, the server container, volumes, security context, zoo.cfg,
-ports and the network policy stay zkc's: each has a setting, checked with the rest. A map
-(annotations) takes single keys, never one zkc writes; `move` and `copy` are not supported.
+StatefulSet annotation keys, minReadySeconds, revisionHistoryLimit, node affinity, DNS options
+(`dnsConfig`; not `dnsPolicy`, without which the peers' names do not resolve), host aliases of
+names outside the cluster, runtime class, scheduler and termination grace period; on the
+client Service (never the quorum's or the metrics' Services) annotation keys and its traffic,
+IP family, session and, for its type, load balancer settings; on a ServiceAccount annotation
+keys; on a PodDisruptionBudget annotation keys and the unhealthy pod eviction policy. The
+selector, the server container, volumes, security context, zoo.cfg, ports and the network
+policy stay zkc's: each has a setting, checked with the rest. A map (annotations) takes single
+keys, never one zkc writes and each a valid key; `move` and `copy` are not supported.
 
 Example:
     target: {kind: StatefulSet, name: zookeeper}
