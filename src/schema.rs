@@ -1096,7 +1096,7 @@ pub const ENVIRONMENT_SETTINGS: &[Setting] = &[
         name: "patches",
         shape: Shape::List(Kind::Str),
         default: Default::List(&[]),
-        doc: "RFC 6902 JSON patches on the objects zkc emits, for fields it does not model (host aliases, DNS, runtime class, a Service's traffic policy, annotations…; ZK0087 lists them): YAML files under the specs directory, relative to this spec file, applied at build time and checked against the object's kind",
+        doc: "RFC 6902 JSON patches on the objects zkc emits, for fields it does not model (host aliases, DNS options, runtime class, the client Service's traffic policy, annotations…; ZK0087 lists them): YAML files under the specs directory, relative to this spec file, applied at build time and checked against the object's kind",
         example: "patches \"extra/host-aliases.yaml\"",
     },
     Setting {
