@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """The escape hatches (issue #15) on the real ZooKeeper, in the pod runner: zkc builds a
 3-server ensemble with an extra Secret volume, an emptyDir, a ConfigMap mounted into the server
-(shipped with the environment through `manifests`), an init container and a backup sidecar that
-mounts the server's data; the pods run as the kubelet would run them (tests/pod/kubelet.py),
+(shipped with the environment through `manifests`), an init container, a backup sidecar that
+mounts the server's data, and a host alias patched onto the StatefulSet (`patches`); the pods run as the kubelet would run them (tests/pod/kubelet.py),
 with the Secrets the user would create.
 
 Differs from a real cluster: the runner has one image, so the init container and the sidecar
@@ -14,11 +14,12 @@ read-only root; the sidecar reads the mounted Secret and has the Secret's keys i
 environment (env-from-secrets); the server's data is mounted read-only into the sidecar (a
 write fails with the kernel's EROFS) while the sidecar reads it and packs a backup of the
 server's transaction log into the shared emptyDir; the server container sees the ConfigMap at
-its mount. A client writes znodes before the backup is checked.
+its mount, and the patched host alias resolves there. A client writes znodes before the
+backup is checked.
 
 Negative controls: zkc refuses the same spec with the sidecar writing the data (ZK0076,
-exit 1); and the emitted StatefulSet edited by hand to mount the data writable and drop the
-Secret volume makes the write check and the Secret check fail, so the checks can fail.
+exit 1); and the emitted StatefulSet edited by hand to mount the data writable, drop the
+Secret mount and the host alias makes those checks fail, so they can fail.
 
 Run as root: /usr/bin/python3 tests/pod/extras.py [--zkc target/debug/zkc] [--keep]
 """
@@ -48,8 +49,14 @@ TOKEN = b"s3-token-7f3a"
 BACKUP = ("while :; do tar -cf /handoff/backup.tar.new -C /data version-2 myid 2> /handoff/backup.err"
           " && mv /handoff/backup.tar.new /handoff/backup.tar && date +%s > /handoff/backup-at; sleep 2; done")
 PREPARE = "id -u > /handoff/init-uid && date +%s > /handoff/init-at && cat /etc/backup/token > /handoff/token-seen"
+# A patch (RFC 6902) on the StatefulSet: a host alias, as for a client's legacy database.
+PATCH = """target: {kind: StatefulSet, name: zk}
+patch:
+  - {op: add, path: /spec/template/spec/hostAliases, value: [{ip: 10.213.250.9, hostnames: [legacy-db.example.internal]}]}
+"""
 SPEC = f"""environment "extras" {{
     manifests "extra/settings.yaml"
+    patches "extra/patch.yaml"
     ensemble "zk" {{
         resources memory="768Mi"
         pod-labels team="platform"
@@ -99,6 +106,8 @@ def build(zkc, work, spec, name):
         f.write(spec)
     with open(f"{d}/specs/extra/settings.yaml", "w") as f:
         f.write(SETTINGS)
+    with open(f"{d}/specs/extra/patch.yaml", "w") as f:
+        f.write(PATCH)
     p = subprocess.run([zkc, "build", "specs", "--out", "out", "--color", "never"], cwd=d, capture_output=True, text=True)
     return p.returncode, p.stdout + p.stderr, f"{d}/out/extras"
 
@@ -135,6 +144,9 @@ def container_checks(label, pods, server_ids):
             out.split() == ["10000", TOKEN.decode()], out.replace("\n", " | "))
         rc, out, _ = main_container(p).exec(["cat", "/etc/zookeeper-extra/backup.conf"], 10)
         results[f"{p.name}: the server container sees the ConfigMap at its mount"] = (rc == 0 and out.strip() == "every=2s", out.strip()[:80])
+        rc, out, _ = main_container(p).exec(["getent", "hosts", "legacy-db.example.internal"], 10)
+        results[f"{p.name}: the patched host alias resolves in the server container"] = (
+            rc == 0 and out.split()[:1] == ["10.213.250.9"], out.strip()[:80])
     return results
 
 
@@ -232,12 +244,14 @@ def main():
     side = [c for c in tpl["containers"] if c["name"] == "backup"][0]
     side["volumeMounts"] = [{k: v for k, v in m.items() if k != "readOnly" or m["name"] != "data"}
                             for m in side["volumeMounts"] if m["name"] != "backup-credentials"]
+    tpl.pop("hostAliases")
     k.delete_pvcs("extras")
     pods, ready, _ = run_ensemble(k, "extras", edited, secrets)
     results = container_checks("edited", pods, [1, 2, 3]) if ready else {}
-    caught = sorted(n for n, (ok, _) in results.items() if not ok and ("cannot write" in n or "mounted Secret" in n))
-    check("negative control: a hand-edited StatefulSet (data writable, no Secret mount) fails the write and Secret checks",
-          ready and len(caught) == 2 * len(pods), f"{len(caught)} of {2 * len(pods)} caught: {caught[:2]}")
+    caught = sorted(n for n, (ok, _) in results.items()
+                    if not ok and ("cannot write" in n or "mounted Secret" in n or "host alias" in n))
+    check("negative control: a hand-edited StatefulSet (data writable, no Secret mount, no host alias) fails those checks",
+          ready and len(caught) == 3 * len(pods), f"{len(caught)} of {3 * len(pods)} caught: {caught[:3]}")
     k.stop_pods(pods)
     finish(args, started)
 

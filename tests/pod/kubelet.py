@@ -508,6 +508,13 @@ class Pod:
         self.hosts_head = ("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
                            "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n"
                            + (f"{self.ip}\t{fqdn}\t{self.name}\n" if fqdn else f"{self.ip}\t{self.name}\n"))
+        # pkg/kubelet/kubelet_pods.go, hostsEntriesFromHostAliases: right after the pod's own
+        # entry, so they come before the emulated cluster DNS below, as /etc/hosts comes before
+        # DNS on a real node
+        aliases = self.spec.get("hostAliases") or []
+        if aliases:
+            self.hosts_head += "\n# Entries added by HostAliases.\n" + "".join(
+                f"{a['ip']}\t{chr(9).join(a.get('hostnames', []))}\n" for a in aliases)
         self.write_hosts({})
 
     def write_hosts(self, dns):
