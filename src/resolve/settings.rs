@@ -374,20 +374,8 @@ impl Reader<'_> {
                 let mut records = Vec::new();
                 let mut ok = true;
                 for child in children.map(|d| d.nodes()).unwrap_or_default() {
-                    if child.name().value() != item {
+                    if !self.is_item(setting, item, child) {
                         ok = false;
-                        self.diags.push(
-                            Diagnostic::new(
-                                Code::UnknownNode,
-                                format!(
-                                    "unknown node `{}` in `{}`",
-                                    child.name().value(),
-                                    setting.name
-                                ),
-                            )
-                            .at(self.file, child.name().span(), "not valid here")
-                            .help(unknown_name_help(child.name().value(), &[item])),
-                        );
                         continue;
                     }
                     let (child_args, child_props) = split_entries(child);
@@ -456,6 +444,22 @@ impl Reader<'_> {
         }
     }
 
+    /// Whether `child` of a records or items setting is an `item` node; ZK0002 when not.
+    fn is_item(&mut self, setting: &Setting, item: &str, child: &KdlNode) -> bool {
+        let name = child.name().value();
+        if name != item {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnknownNode,
+                    format!("unknown node `{name}` in `{}`", setting.name),
+                )
+                .at(self.file, child.name().span(), "not valid here")
+                .help(unknown_name_help(name, &[item])),
+            );
+        }
+        name == item
+    }
+
     /// One `item "name" prop=… { … }` of an items setting; None when it is not one (reported).
     fn item(
         &mut self,
@@ -464,19 +468,7 @@ impl Reader<'_> {
         settings: &'static [Setting],
         child: &KdlNode,
     ) -> Option<Item> {
-        if child.name().value() != item {
-            self.diags.push(
-                Diagnostic::new(
-                    Code::UnknownNode,
-                    format!(
-                        "unknown node `{}` in `{}`",
-                        child.name().value(),
-                        setting.name
-                    ),
-                )
-                .at(self.file, child.name().span(), "not valid here")
-                .help(unknown_name_help(child.name().value(), &[item])),
-            );
+        if !self.is_item(setting, item, child) {
             return None;
         }
         let (args, props) = split_entries(child);
