@@ -24,24 +24,18 @@ Secret mount and the host alias makes those checks fail, so they can fail.
 Run as root: /usr/bin/python3 tests/pod/extras.py [--zkc target/debug/zkc] [--keep]
 """
 
-import argparse
-import atexit
 import copy
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-import image as image_mod  # noqa: E402
 import kubelet as kl  # noqa: E402
 import suite  # noqa: E402
-from suite import check, client, figure, finish, main_container, wait_ready  # noqa: E402
+from suite import check, client, figure, finish, main_container, scenario, wait_ready  # noqa: E402
 
 IMAGE = "docker.io/library/zookeeper:3.9.4"
 TOKEN = b"s3-token-7f3a"
@@ -175,29 +169,7 @@ def run_ensemble(k, ns, objs, secrets):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--zkc", default=os.path.join(REPO, "target/debug/zkc"))
-    ap.add_argument("--zk-version", default="3.9.4")
-    ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--summary", help="append 'passed failed skipped' to this file (.ci/pod-runner)")
-    args = ap.parse_args()
-    if os.geteuid() != 0:
-        sys.exit("needs root (network namespaces, bubblewrap, setpriv)")
-    started = time.time()
-    img = image_mod.build(args.zk_version)
-    work = tempfile.mkdtemp(prefix="zkc-extras-")
-    net = kl.Network(os.getpid())
-    k = kl.Kubelet(img, work, net)
-
-    def cleanup():
-        k.shutdown()
-        net.cleanup()
-        if args.keep:
-            print(f"work directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    atexit.register(cleanup)
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    args, _, work, net, k, started = scenario(__doc__, "zkc-extras-")
     client_ns, _ = net.add("client")
     secrets = {("extras", "backup-credentials"): {"token": TOKEN}}
 

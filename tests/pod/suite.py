@@ -67,6 +67,37 @@ def figure(text):
     print(f"  figure: {text}", flush=True)
 
 
+def scenario(description, prefix):
+    """The start of the scenario scripts beside this suite (tls_sasl.py, extras.py): their
+    options, the root check, the image, a work directory, the runner's network and kubelet,
+    torn down at exit (the work directory kept with --keep).
+    Returns (args, image, work directory, network, kubelet, start time)."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--zkc", default=os.path.join(REPO, "target/debug/zkc"))
+    ap.add_argument("--zk-version", default="3.9.4")
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--summary", help="append 'passed failed skipped' to this file (.ci/pod-runner)")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("needs root (network namespaces, bubblewrap, setpriv)")
+    started = time.time()
+    img = image_mod.build(args.zk_version)
+    work = tempfile.mkdtemp(prefix=prefix)
+    net = kl.Network(os.getpid())
+    k = kl.Kubelet(img, work, net)
+
+    def cleanup():
+        k.shutdown()
+        net.cleanup()
+        if args.keep:
+            print(f"work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    atexit.register(cleanup)
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    return args, img, work, net, k, started
+
+
 def finish(args, started):
     """The figures, `N passed, M failed`, the summary line for .ci/pod-runner (args.summary),
     the exit status: the end of the scenario scripts beside this suite."""

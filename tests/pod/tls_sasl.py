@@ -26,24 +26,20 @@ is Ready again 13 s later, over new TLS + SASL connections; the whole scenario ~
 Run as root: /usr/bin/python3 tests/pod/tls_sasl.py [--zkc target/debug/zkc] [--keep]
 """
 
-import argparse
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-import image as image_mod  # noqa: E402
 import kubelet as kl  # noqa: E402
 import suite  # noqa: E402
-from suite import check, figure, finish, main_container, wait_ready  # noqa: E402
+from suite import check, figure, finish, main_container, scenario, wait_ready  # noqa: E402
 
 CLIENT = os.path.join(HERE, "tls_client.py")
 HANDSHAKE = os.path.join(HERE, "tls_handshake.py")
@@ -224,17 +220,7 @@ def refusals(label, net_ns, pods, d, secure):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--zkc", default=os.path.join(REPO, "target/debug/zkc"))
-    ap.add_argument("--zk-version", default="3.9.4")
-    ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--summary", help="append 'passed failed skipped' to this file (.ci/pod-runner)")
-    args = ap.parse_args()
-    if os.geteuid() != 0:
-        sys.exit("needs root (network namespaces, bubblewrap, setpriv)")
-    started = time.time()
-    img = image_mod.build(args.zk_version)
-    work = tempfile.mkdtemp(prefix="zkc-tls-sasl-")
+    args, _, work, net, k, started = scenario(__doc__, "zkc-tls-sasl-")
     d = os.path.join(work, "pki")
     os.makedirs(d)
     for name, text in SPECS.items():
@@ -242,19 +228,6 @@ def main():
         with open(f"{work}/specs/{name}", "w") as f:
             f.write(text)
     subprocess.run([args.zkc, "build", f"{work}/specs", "--out", f"{work}/out"], check=True, cwd=work)
-    net = kl.Network(os.getpid())
-    k = kl.Kubelet(img, work, net)
-
-    def cleanup():
-        k.shutdown()
-        net.cleanup()
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            print(f"work directory kept: {work}")
-    import atexit
-    atexit.register(cleanup)
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     client_ns, client_ip = net.add("client")
 
     # PKI: the server certificate carries exactly the names of the emitted Certificate
