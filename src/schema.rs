@@ -201,6 +201,14 @@ const fn prop(name: &'static str, kind: Kind, default: Default, doc: &'static st
     }
 }
 
+/// `image … pull-policy=`, of the server's image and of every added container's.
+const PULL_POLICY: Prop = prop(
+    "pull-policy",
+    Kind::Choice(PullPolicy::WORDS),
+    Default::Str("IfNotPresent"),
+    "when the kubelet pulls the image",
+);
+
 /// The properties of `storage` and `datalog`.
 const VOLUME_PROPS: &[Prop] = &[prop(
     "class",
@@ -237,12 +245,7 @@ pub const ENSEMBLE_SETTINGS: &[Setting] = &[
         name: "image",
         shape: Shape::Props {
             arg: Some(("image", Kind::Str)),
-            props: &[prop(
-                "pull-policy",
-                Kind::Choice(PullPolicy::WORDS),
-                Default::Str("IfNotPresent"),
-                "when the kubelet pulls the image",
-            )],
+            props: &[PULL_POLICY],
         },
         default: Default::Str("docker.io/library/zookeeper:3.9.4"),
         doc: "the official `zookeeper` image or one built like it (user 1000, /conf, /data, /datalog)",
@@ -731,12 +734,7 @@ pub const EXTRA_CONTAINER_SETTINGS: &[Setting] = &[
         name: "image",
         shape: Shape::Props {
             arg: Some(("image", Kind::Str)),
-            props: &[prop(
-                "pull-policy",
-                Kind::Choice(PullPolicy::WORDS),
-                Default::Str("IfNotPresent"),
-                "when the kubelet pulls the image",
-            )],
+            props: &[PULL_POLICY],
         },
         default: Default::Unset,
         doc: "the container's image (required), pinned by tag or digest",
